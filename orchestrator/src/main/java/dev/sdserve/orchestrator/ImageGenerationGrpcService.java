@@ -1,12 +1,70 @@
 package dev.sdserve.orchestrator;
 
+import dev.sdserve.orchestrator.pipeline.Cancellation;
+import dev.sdserve.orchestrator.pipeline.GenerationRequest;
+import dev.sdserve.orchestrator.pipeline.Pipeline;
+import dev.sdserve.proto.v1.GenerateEvent;
+import dev.sdserve.proto.v1.GenerateRequest;
 import dev.sdserve.proto.v1.ImageGenerationGrpc;
+import dev.sdserve.proto.v1.ListModelsRequest;
+import dev.sdserve.proto.v1.ListModelsResponse;
+import dev.sdserve.runtime.GrpcErrors;
+import io.grpc.Context;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
 
-/** Thin gRPC adapter for the public generation API stage (skeleton: every call answers UNIMPLEMENTED until the stage lands). */
+/**
+ * Thin gRPC adapter for the public API: validates, runs the {@link Pipeline}, streams its events. A client
+ * cancel (or deadline) cancels the call's gRPC context at once, even while this worker thread is busy in the
+ * loop; the listener below then aborts the UNet session.
+ */
 @GrpcService
 @Blocking
 public class ImageGenerationGrpcService extends ImageGenerationGrpc.ImageGenerationImplBase {
+    private static final Logger LOG = Logger.getLogger(ImageGenerationGrpcService.class);
+
+    @Inject
+    GenerateRequests requests;
+    @Inject
+    Pipeline pipeline;
+    @Inject
+    ModelCatalog catalog;
+
+    @Override
+    public void generate(GenerateRequest request, StreamObserver<GenerateEvent> responses) {
+        Cancellation cancel = new Cancellation();
+        Context.CancellationListener onCancel = ctx -> cancel.cancel("cancelled by the client");
+        Context.current().addListener(onCancel, Runnable::run);
+        if (responses instanceof ServerCallStreamObserver<GenerateEvent> call) {
+            call.setOnCancelHandler(() -> cancel.cancel("cancelled by the client"));
+        }
+        try {
+            GenerationRequest req = requests.validate(request);
+            GenerateEvents events = new GenerateEvents(responses);
+            events.finish(pipeline.generate(req, events, cancel));
+            responses.onCompleted();
+        } catch (RuntimeException e) {
+            if (cancel.isCancelled()) {
+                LOG.debugf("generation cancelled: %s", e.getMessage());
+            } else {
+                responses.onError(GrpcErrors.toStatus(e));
+            }
+        } finally {
+            Context.current().removeListener(onCancel);
+        }
+    }
+
+    @Override
+    public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
+        try {
+            responses.onNext(catalog.list());
+            responses.onCompleted();
+        } catch (RuntimeException e) {
+            responses.onError(GrpcErrors.toStatus(e));
+        }
+    }
 }

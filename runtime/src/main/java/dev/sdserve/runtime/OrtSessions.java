@@ -52,19 +52,50 @@ public final class OrtSessions {
         if (!Files.isRegularFile(model)) {
             throw SdException.notFound("model file missing: " + model);
         }
+        return create(model, options, customize::accept, so -> env().createSession(model.toString(), so));
+    }
+
+    /**
+     * Opens a serialized model held in memory (for example a derived graph), reading its external initializers
+     * from {@code externalDataFolder}. ONNX Runtime rejects external-data locations that are absolute or leave
+     * the model file's folder, so a graph kept apart from its weights can only name them this way.
+     *
+     * @param label names the model in log lines and errors
+     */
+    public static Loaded open(byte[] model, Path externalDataFolder, Path label, RuntimeOptions options,
+                              Consumer<SessionOptions> customize) {
+        return create(label, options, so -> {
+            so.addConfigEntry(EXTERNAL_INITIALIZERS_FOLDER, externalDataFolder.toAbsolutePath().toString());
+            customize.accept(so);
+        }, so -> env().createSession(model, so));
+    }
+
+    /** ORT's session config key naming the folder of external initializers of a model loaded from memory. */
+    public static final String EXTERNAL_INITIALIZERS_FOLDER = "session.model_external_initializers_file_folder_path";
+
+    private interface SessionFactory {
+        OrtSession create(SessionOptions so) throws OrtException;
+    }
+
+    private interface OptionsCustomizer {
+        void accept(SessionOptions so) throws OrtException;
+    }
+
+    private static Loaded create(Path label, RuntimeOptions options, OptionsCustomizer customize,
+                                 SessionFactory factory) {
         try {
             SessionOptions so = new SessionOptions();
             so.setOptimizationLevel(optLevel(options.optimizationLevel()));
             if (options.intraOpThreads() > 0) {
                 so.setIntraOpNumThreads(options.intraOpThreads());
             }
-            ExecutionProvider used = addProvider(so, options.executionProvider(), model);
+            ExecutionProvider used = addProvider(so, options.executionProvider(), label);
             customize.accept(so);
-            OrtSession session = env().createSession(model.toString(), so);
+            OrtSession session = factory.create(so);
             return new Loaded(session, used);
         } catch (OrtException e) {
             throw new SdException(SdException.Kind.FAILED_PRECONDITION,
-                    "cannot load ONNX model " + model + ": " + e.getMessage(), e);
+                    "cannot load ONNX model " + label + ": " + e.getMessage(), e);
         }
     }
 

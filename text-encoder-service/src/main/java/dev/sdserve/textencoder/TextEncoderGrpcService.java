@@ -5,39 +5,61 @@ import dev.sdserve.proto.v1.EncodeResponse;
 import dev.sdserve.proto.v1.TextEncoderGrpc;
 import dev.sdserve.proto.v1.TokenizeRequest;
 import dev.sdserve.proto.v1.TokenizeResponse;
+import dev.sdserve.proto.v1.TokenizedPrompt;
 import dev.sdserve.runtime.GrpcErrors;
-import dev.sdserve.runtime.ModelRoots;
-import io.grpc.Status;
+import dev.sdserve.runtime.ModelCache;
+import dev.sdserve.runtime.TensorCodec;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
+import java.util.Arrays;
 
-/** Thin gRPC adapter for the text encoder stage. */
+/**
+ * Thin gRPC adapter of {@link TextEncoderStage}: maps requests to stage calls and errors to a status through
+ * {@link GrpcErrors}. Blocking, because tokenizing and ORT runs must stay off the event loop.
+ */
 @GrpcService
 @Blocking
 public class TextEncoderGrpcService extends TextEncoderGrpc.TextEncoderImplBase {
 
     @Inject
-    ModelRoots roots;
+    TextEncoderModels models;
 
     @Override
     public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> out) {
-        try {
-            roots.resolve(request.getModel());
-            out.onError(Status.UNIMPLEMENTED.withDescription("Tokenize is not implemented yet").asRuntimeException());
+        TokenizeResponse.Builder reply = TokenizeResponse.newBuilder();
+        try (ModelCache<TextEncoderStage>.Lease stage = models.acquire(request.getModel())) {
+            for (Tokenization t : stage.get().tokenize(request.getPromptsList())) reply.addPrompts(toProto(t));
         } catch (RuntimeException e) {
             out.onError(GrpcErrors.toStatus(e));
+            return;
         }
+        out.onNext(reply.build());
+        out.onCompleted();
     }
 
     @Override
     public void encode(EncodeRequest request, StreamObserver<EncodeResponse> out) {
-        try {
-            roots.resolve(request.getModel());
-            out.onError(Status.UNIMPLEMENTED.withDescription("Encode is not implemented yet").asRuntimeException());
+        EncodeResponse.Builder reply = EncodeResponse.newBuilder();
+        try (ModelCache<TextEncoderStage>.Lease stage = models.acquire(request.getModel())) {
+            TextEncoderStage.Encoded encoded = stage.get().encode(request.getPromptsList());
+            reply.setLastHiddenState(TensorCodec.toProto(encoded.lastHiddenState()));
+            for (Tokenization t : encoded.prompts()) reply.addPrompts(toProto(t));
         } catch (RuntimeException e) {
             out.onError(GrpcErrors.toStatus(e));
+            return;
         }
+        out.onNext(reply.build());
+        out.onCompleted();
+    }
+
+    private static TokenizedPrompt toProto(Tokenization t) {
+        return TokenizedPrompt.newBuilder()
+                .addAllIds(Arrays.stream(t.ids()).boxed().toList())
+                .addAllTokens(t.tokens())
+                .setTruncated(t.truncated())
+                .setDropped(t.dropped())
+                .build();
     }
 }

@@ -1,0 +1,46 @@
+package dev.sdserve.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/**
+ * A service the CLI talks to: its {@code host:port} from a flag, else an environment variable, else the
+ * documented default port on localhost.
+ */
+public record Endpoint(String name, String target) {
+    /** The orchestrator's public API: {@code --orchestrator}, else SD_ORCHESTRATOR, else localhost:50051. */
+    public static final String ORCHESTRATOR_ENV = "SD_ORCHESTRATOR";
+    /** text-encoder-service (for tokenize): {@code --text-encoder}, else SD_TEXT_ENCODER, else localhost:50052. */
+    public static final String TEXT_ENCODER_ENV = "SD_TEXT_ENCODER";
+    /** Results carry PNGs and latents; the services accept up to SD_MAX_MESSAGE_BYTES too (64 MiB by default). */
+    private static final int MAX_MESSAGE_BYTES = 256 << 20;
+
+    public static Endpoint orchestrator(String flag) {
+        return resolve("orchestrator", flag, ORCHESTRATOR_ENV, 50051);
+    }
+
+    public static Endpoint textEncoder(String flag) {
+        return resolve("text-encoder-service", flag, TEXT_ENCODER_ENV, 50052);
+    }
+
+    static Endpoint resolve(String name, String flag, String env, int defaultPort) {
+        String fromEnv = System.getenv(env);
+        String target = flag != null && !flag.isBlank() ? flag
+                : fromEnv != null && !fromEnv.isBlank() ? fromEnv : "localhost:" + defaultPort;
+        return new Endpoint(name, target.strip());
+    }
+
+    public ManagedChannel open() {
+        return ManagedChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(MAX_MESSAGE_BYTES).build();
+    }
+
+    /** Says which service failed when the server cannot be reached, so "UNAVAILABLE: io exception" becomes actionable. */
+    public StatusRuntimeException explain(StatusRuntimeException e) {
+        Status s = e.getStatus();
+        if (s.getCode() != Status.Code.UNAVAILABLE) return e;
+        return s.withDescription(name + " at " + target + ": " + s.getDescription()
+                + " (is it running? `./sd up` starts the services)").asRuntimeException();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.sdserve.cli;
+
+import dev.sdserve.forge.ForgeMain;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code sd} command: one picocli subcommand class each. {@code up}, {@code down} and
+ * {@code status} belong to the {@code ./sd} launcher, which starts the services this CLI talks to.
+ */
+@Command(name = "sd", mixinStandardHelpOptions = true, version = "sd (sdserve) 0.1.0",
+        description = "Stable Diffusion with DeepCache over gRPC microservices.",
+        footer = {"", "The ./sd launcher adds: up, down, status (service management) and builds what is missing."},
+        subcommands = {Txt2ImageCommand.class, Image2ImageCommand.class, TokenizeCommand.class, ForgeMain.class,
+                HealthCommand.class, CommandLine.HelpCommand.class})
+public final class SdCli implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand");
+    }
+
+    /** The command line with the error handling every entry point (main, tests, the bench) shares. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new SdCli())
+                .setExecutionExceptionHandler(new CliErrors())
+                .setUsageHelpAutoWidth(true);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

@@ -1,0 +1,107 @@
+package dev.sdserve.forge;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sdserve.runtime.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The JSON files of a diffusers/optimum ONNX model folder, with the keys and values that diffusers and
+ * transformers write for the forged sizes: model_index.json, scheduler_config.json and each part's config.json.
+ */
+final class ConfigFiles {
+    static final String DIFFUSERS_VERSION = "0.30.0";
+
+    private ConfigFiles() {
+    }
+
+    static void writeJson(Path file, ObjectNode node) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
+    }
+
+    static ObjectNode modelIndex() {
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.put("_class_name", "OnnxStableDiffusionPipeline").put("_diffusers_version", DIFFUSERS_VERSION);
+        n.putArray("feature_extractor").addNull().addNull();
+        n.put("requires_safety_checker", false);
+        n.putArray("safety_checker").addNull().addNull();
+        n.putArray("scheduler").add("diffusers").add("PNDMScheduler");
+        n.putArray("text_encoder").add("diffusers").add("OnnxRuntimeModel");
+        n.putArray("tokenizer").add("transformers").add("CLIPTokenizer");
+        for (String part : new String[] {"unet", "vae_decoder", "vae_encoder"}) {
+            n.putArray(part).add("diffusers").add("OnnxRuntimeModel");
+        }
+        return n;
+    }
+
+    /** SD 1.5's and SD 2.1-base's scheduler file (both PNDM, epsilon prediction). */
+    static ObjectNode scheduler() {
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.put("_class_name", "PNDMScheduler").put("_diffusers_version", DIFFUSERS_VERSION)
+                .put("beta_end", 0.012).put("beta_schedule", "scaled_linear").put("beta_start", 0.00085)
+                .put("clip_sample", false).put("num_train_timesteps", 1000).put("prediction_type", "epsilon")
+                .put("set_alpha_to_one", false).put("skip_prk_steps", true).put("steps_offset", 1)
+                .putNull("trained_betas");
+        return n;
+    }
+
+    static ObjectNode unet(ModelDims.Unet u) {
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.put("_class_name", "UNet2DConditionModel").put("_diffusers_version", DIFFUSERS_VERSION)
+                .put("act_fn", "silu");
+        if (u.headsAsList()) ints(n.putArray("attention_head_dim"), u.heads());
+        else n.put("attention_head_dim", u.heads()[0]);
+        ints(n.putArray("block_out_channels"), u.blockOut());
+        n.put("center_input_sample", false).put("cross_attention_dim", u.crossAttentionDim());
+        n.putArray("down_block_types").add("CrossAttnDownBlock2D").add("CrossAttnDownBlock2D")
+                .add("CrossAttnDownBlock2D").add("DownBlock2D");
+        n.put("downsample_padding", 1).put("dual_cross_attention", false).put("flip_sin_to_cos", true)
+                .put("freq_shift", 0).put("in_channels", ModelDims.LATENT_CHANNELS)
+                .put("layers_per_block", u.layersPerBlock()).put("mid_block_scale_factor", 1)
+                .put("mid_block_type", "UNetMidBlock2DCrossAttn").put("norm_eps", 1e-05)
+                .put("norm_num_groups", Layers.GROUPS).put("only_cross_attention", false)
+                .put("out_channels", ModelDims.LATENT_CHANNELS).put("sample_size", u.sampleSize())
+                .put("time_embedding_type", "positional").put("transformer_layers_per_block", 1);
+        n.putArray("up_block_types").add("UpBlock2D").add("CrossAttnUpBlock2D").add("CrossAttnUpBlock2D")
+                .add("CrossAttnUpBlock2D");
+        n.put("upcast_attention", false).put("use_linear_projection", u.linearProjection());
+        return n;
+    }
+
+    static ObjectNode textEncoder(ModelDims.Text t) {
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.putArray("architectures").add("CLIPTextModel");
+        n.put("attention_dropout", 0.0).put("bos_token_id", t.bosId()).put("eos_token_id", t.eosId())
+                .put("hidden_act", t.gelu() ? "gelu" : "quick_gelu").put("hidden_size", t.hidden())
+                .put("initializer_factor", 1.0).put("initializer_range", 0.02)
+                .put("intermediate_size", t.intermediate()).put("layer_norm_eps", 1e-05)
+                .put("max_position_embeddings", ModelDims.Text.MAX_POSITIONS).put("model_type", "clip_text_model")
+                .put("num_attention_heads", t.heads()).put("num_hidden_layers", t.layers())
+                .put("pad_token_id", t.padId()).put("projection_dim", t.gelu() ? 1024 : 768)
+                .put("torch_dtype", "float32").put("vocab_size", t.vocabSize());
+        return n;
+    }
+
+    static ObjectNode vae(ModelDims.Vae v) {
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.put("_class_name", "AutoencoderKL").put("_diffusers_version", DIFFUSERS_VERSION).put("act_fn", "silu");
+        ints(n.putArray("block_out_channels"), v.blockOut());
+        ArrayNode down = n.putArray("down_block_types");
+        for (int i = 0; i < 4; i++) down.add("DownEncoderBlock2D");
+        n.put("force_upcast", true).put("in_channels", 3).put("latent_channels", ModelDims.LATENT_CHANNELS)
+                .put("layers_per_block", v.layersPerBlock()).put("mid_block_add_attention", true)
+                .put("norm_num_groups", Layers.GROUPS).put("out_channels", 3).put("sample_size", 512)
+                .put("scaling_factor", v.scalingFactor());
+        ArrayNode up = n.putArray("up_block_types");
+        for (int i = 0; i < 4; i++) up.add("UpDecoderBlock2D");
+        n.put("use_post_quant_conv", true).put("use_quant_conv", true);
+        return n;
+    }
+
+    private static void ints(ArrayNode a, int[] values) {
+        for (int v : values) a.add(v);
+    }
+}

@@ -1,0 +1,77 @@
+package dev.sdserve.forge;
+
+import dev.sdserve.runtime.SdException;
+import java.util.Locale;
+
+/**
+ * The sd15 and sd21 presets at a width scale. Scale 1.0 gives the real Stable Diffusion sizes; smaller scales
+ * shrink every width while keeping the topology (4 blocks, 2 layers a block, attention placement) and keeping
+ * every GroupNorm(32) valid.
+ *
+ * <p>Scaling rules (X = scale):
+ * <ul>
+ *   <li>UNet block_out_channels: 320X, 640X, 1280X, 1280X, each rounded to a multiple of 32, at least 32;</li>
+ *   <li>UNet heads: sd15 8 per block (head dim = channels / 8); sd21 head dim 64X rounded down to 64, 32, 16
+ *       or 8 (at least 8), which divides every block width because those are multiples of 32;</li>
+ *   <li>text width: 768X (sd15) or 1024X (sd21) rounded to a multiple of 64, at least 64, with head dim 64 and
+ *       an MLP of 4× the width; text layers: 12X (sd15) or 23X (sd21), rounded, at least 2;</li>
+ *   <li>cross_attention_dim = the text width;</li>
+ *   <li>VAE block_out_channels: 128X, 256X, 512X, 512X rounded to a multiple of 32, at least 32; 2 layers a block;</li>
+ *   <li>sample_size stays 64 (512-pixel images), as both SD 1.5 and SD 2.1-base declare.</li>
+ * </ul>
+ */
+public final class Presets {
+    public static final double MIN_SCALE = 0.01;
+    public static final double MAX_SCALE = 2.0;
+
+    private static final int[] UNET_BASE = {320, 640, 1280, 1280};
+    private static final int[] VAE_BASE = {128, 256, 512, 512};
+
+    private Presets() {
+    }
+
+    /** The dims of {@code preset} at {@code scale}; INVALID_ARGUMENT naming the field otherwise. */
+    public static ModelDims dims(String preset, double scale) {
+        String kind = preset == null ? "" : preset.toLowerCase(Locale.ROOT);
+        if (!kind.equals("sd15") && !kind.equals("sd21")) {
+            throw SdException.invalid("preset: unknown preset '" + preset + "'; expected sd15 or sd21");
+        }
+        if (!(scale >= MIN_SCALE && scale <= MAX_SCALE)) {
+            throw SdException.invalid("scale: " + scale + " is outside [" + MIN_SCALE + ", " + MAX_SCALE + "]");
+        }
+        boolean sd21 = kind.equals("sd21");
+        int[] blockOut = scaled(UNET_BASE, scale, 32);
+        int[] heads = new int[4];
+        int headDim = sd21 ? sd21HeadDim(scale) : 0;
+        for (int i = 0; i < 4; i++) heads[i] = sd21 ? blockOut[i] / headDim : 8;
+        ModelDims.Text text = text(sd21, scale);
+        ModelDims.Unet unet = new ModelDims.Unet(blockOut, 2, heads, text.hidden(), sd21, sd21, 64);
+        ModelDims.Vae vae = new ModelDims.Vae(scaled(VAE_BASE, scale, 32), 2, 0.18215);
+        return new ModelDims(kind, unet, text, vae);
+    }
+
+    private static ModelDims.Text text(boolean sd21, double scale) {
+        int hidden = roundTo((sd21 ? 1024 : 768) * scale, 64);
+        int baseLayers = sd21 ? 23 : 12;
+        int layers = Math.max(2, Math.min(baseLayers, (int) Math.round(baseLayers * scale)));
+        ClipVocabulary vocab = ClipVocabulary.forge();
+        // SD2's tokenizer pads with "!" (id 0); SD1's with <|endoftext|>
+        int pad = sd21 ? 0 : vocab.eosId();
+        return new ModelDims.Text(49408, hidden, layers, hidden / 64, 4 * hidden, sd21, vocab.bosId(), vocab.eosId(), pad);
+    }
+
+    private static int sd21HeadDim(double scale) {
+        int want = (int) Math.max(8, Math.min(64, 64 * scale));
+        return Integer.highestOneBit(want);
+    }
+
+    private static int[] scaled(int[] base, double scale, int multiple) {
+        int[] out = new int[base.length];
+        for (int i = 0; i < base.length; i++) out[i] = roundTo(base[i] * scale, multiple);
+        return out;
+    }
+
+    private static int roundTo(double value, int multiple) {
+        return (int) Math.max(multiple, Math.round(value / multiple) * multiple);
+    }
+}

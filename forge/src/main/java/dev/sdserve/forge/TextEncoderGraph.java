@@ -1,0 +1,89 @@
+package dev.sdserve.forge;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * transformers' CLIPTextModel as an ONNX graph: token + position embeddings, pre-LayerNorm encoder layers with a
+ * causal mask, final_layer_norm → {@code last_hidden_state}, and {@code pooler_output} = the hidden state at the
+ * first {@code <|endoftext|>} of each row. Input {@code input_ids} int32 [batch, sequence], sequence ≤ 77.
+ */
+final class TextEncoderGraph {
+    private static final float EPS = 1e-5f;
+
+    private TextEncoderGraph() {
+    }
+
+    static Graph build(ModelDims.Text t) {
+        Graph g = new Graph("text_encoder");
+        Scope root = g.root();
+        String ids = g.input("input_ids", Graph.INT32, "batch", "sequence");
+        String seqLen = root.op("Gather", List.of(Attrs.i("axis", 0)), root.op("Shape", ids), root.ints(1));
+        String h = embeddings(root.child("embeddings"), ids, seqLen, t);
+        String mask = causalMask(root, seqLen);
+        Scope enc = root.child("encoder");
+        for (int i = 0; i < t.layers(); i++) h = layer(enc.child("layers." + i), h, mask, t);
+        String last = Layers.layerNorm(root.child("final_layer_norm"), h, t.hidden(), EPS);
+        String pooled = pooler(root, ids, last, t.eosId());
+        g.output(last, "last_hidden_state", Graph.FLOAT, "batch", "sequence", t.hidden());
+        g.output(pooled, "pooler_output", Graph.FLOAT, "batch", t.hidden());
+        return g;
+    }
+
+    /** Token embedding (std 0.02, see Forge) plus the first {@code sequence} position embeddings. */
+    private static String embeddings(Scope e, String ids, String seqLen, ModelDims.Text t) {
+        long[] positions = new long[ModelDims.Text.MAX_POSITIONS];
+        for (int i = 0; i < positions.length; i++) positions[i] = i;
+        String posIds = e.op("Slice", e.ints(positions), e.ints(0), seqLen, e.ints(0));
+        Weights.Uniform std002 = new Weights.Uniform(0.02 * Math.sqrt(3.0));
+        Scope tok = e.child("token_embedding");
+        Scope pos = e.child("position_embedding");
+        String tokens = tok.op("Gather", tok.param("weight", std002, t.vocabSize(), t.hidden()), ids);
+        String places = pos.op("Gather", pos.param("weight", std002, ModelDims.Text.MAX_POSITIONS, t.hidden()), posIds);
+        return e.op("Add", tokens, places);
+    }
+
+    /** [1, 1, S, S]: 0 on and below the diagonal, the lowest float above it. */
+    private static String causalMask(Scope root, String seqLen) {
+        int n = ModelDims.Text.MAX_POSITIONS;
+        float[] mask = new float[n * n];
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) mask[i * n + j] = -Float.MAX_VALUE;
+        }
+        String full = root.floats(new long[] {1, 1, n, n}, mask);
+        String ends = root.op("Concat", List.of(Attrs.i("axis", 0)), seqLen, seqLen);
+        return root.op("Slice", full, root.ints(0, 0), ends, root.ints(2, 3));
+    }
+
+    private static String layer(Scope l, String h, String mask, ModelDims.Text t) {
+        Attention attn = new Attention(t.hidden(), t.hidden(), t.heads(), true, Attention.CLIP);
+        String n1 = Layers.layerNorm(l.child("layer_norm1"), h, t.hidden(), EPS);
+        h = l.op("Add", h, attn.build(l.child("self_attn"), n1, n1, Optional.of(mask)));
+        String n2 = Layers.layerNorm(l.child("layer_norm2"), h, t.hidden(), EPS);
+        Scope mlp = l.child("mlp");
+        String x = Layers.linear(mlp.child("fc1"), n2, t.hidden(), t.intermediate(), true);
+        Scope act = mlp.child("activation_fn");
+        x = t.gelu() ? Layers.gelu(act, x) : act.op("Mul", x, act.op("Sigmoid", act.op("Mul", x, act.scalar(1.702f))));
+        x = Layers.linear(mlp.child("fc2"), x, t.intermediate(), t.hidden(), true);
+        return l.op("Add", h, x);
+    }
+
+    /** last_hidden_state[b, first position of eos in ids[b]]. */
+    private static String pooler(Scope root, String ids, String last, int eosId) {
+        String isEos = root.op("Cast", List.of(Attrs.i("to", Graph.INT32)),
+                root.op("Equal", ids, intScalar(root, eosId)));
+        String first = root.op("ArgMax", List.of(Attrs.i("axis", -1), Attrs.i("keepdims", 0),
+                Attrs.i("select_last_index", 0)), isEos);
+        String shape = root.op("Shape", last);
+        String batch = root.op("Gather", List.of(Attrs.i("axis", 0)), shape, root.scalarInt(0));
+        String seq = root.op("Gather", List.of(Attrs.i("axis", 0)), shape, root.scalarInt(1));
+        String rows = root.op("Range", root.scalarInt(0), batch, root.scalarInt(1));
+        String index = root.op("Add", first, root.op("Mul", rows, seq));
+        String flat = root.op("Flatten", List.of(Attrs.i("axis", 2)), last);
+        return root.op("Gather", List.of(Attrs.i("axis", 0)), flat, index);
+    }
+
+    private static String intScalar(Scope s, int value) {
+        return s.op("Cast", List.of(Attrs.i("to", Graph.INT32)), s.scalarInt(value));
+    }
+}

@@ -1,0 +1,67 @@
+package dev.sdserve.orchestrator;
+
+import dev.sdserve.orchestrator.client.GrpcDenoiserClient;
+import dev.sdserve.orchestrator.client.GrpcTextEncoderClient;
+import dev.sdserve.orchestrator.client.GrpcVaeClient;
+import dev.sdserve.orchestrator.client.StageEndpoint;
+import dev.sdserve.orchestrator.pipeline.Pipeline;
+import dev.sdserve.orchestrator.pipeline.StageClients;
+import dev.sdserve.proto.v1.DenoiserGrpc;
+import dev.sdserve.proto.v1.TextEncoderGrpc;
+import dev.sdserve.proto.v1.VaeGrpc;
+import dev.sdserve.runtime.ModelRoots;
+import io.grpc.Channel;
+import io.quarkus.grpc.GrpcClient;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+/**
+ * CDI wiring: the gRPC stubs of the three stages (clients "text-encoder", "unet", "vae", configured under
+ * {@code quarkus.grpc.clients.<name>.host/port}) become the plain {@link StageClients} the pipeline uses.
+ */
+@ApplicationScoped
+public class OrchestratorProducers {
+
+    @GrpcClient("text-encoder")
+    TextEncoderGrpc.TextEncoderBlockingStub textEncoder;
+    /** A channel, not a stub: Quarkus injects only blocking and Mutiny stubs, and the session needs the async one. */
+    @GrpcClient("unet")
+    Channel unet;
+    @GrpcClient("vae")
+    VaeGrpc.VaeBlockingStub vae;
+
+    @Produces
+    @Singleton
+    Pipeline pipeline(OrchestratorConfig config) {
+        OrchestratorConfig.Deadlines d = config.deadline();
+        return new Pipeline(new StageClients(
+                new GrpcTextEncoderClient(textEncoder, endpoint("text-encoder", d.textEncoder())),
+                new GrpcDenoiserClient(DenoiserGrpc.newStub(unet), endpoint("unet", d.unetStep()), d.unetSession()),
+                new GrpcVaeClient(vae, endpoint("vae", d.vae()))));
+    }
+
+    @Produces
+    @Singleton
+    GenerateRequests generateRequests(ModelRoots roots, OrchestratorConfig config) {
+        return new GenerateRequests(roots, config.limits());
+    }
+
+    @Produces
+    @Singleton
+    ModelCatalog modelCatalog(ModelRoots roots) {
+        return new ModelCatalog(roots);
+    }
+
+    /** "unet" → unet-service at the configured host:port, for error messages. */
+    private static StageEndpoint endpoint(String client, Duration deadline) {
+        Config c = ConfigProvider.getConfig();
+        String prefix = "quarkus.grpc.clients." + client + ".";
+        String host = c.getOptionalValue(prefix + "host", String.class).orElse("localhost");
+        String port = c.getOptionalValue(prefix + "port", String.class).orElse("9000");
+        return new StageEndpoint(client + "-service", host + ":" + port, deadline);
+    }
+}

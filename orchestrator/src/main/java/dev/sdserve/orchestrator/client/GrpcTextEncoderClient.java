@@ -1,0 +1,33 @@
+package dev.sdserve.orchestrator.client;
+
+import dev.sdserve.orchestrator.pipeline.TextEncoderClient;
+import dev.sdserve.proto.v1.EncodeRequest;
+import dev.sdserve.proto.v1.EncodeResponse;
+import dev.sdserve.proto.v1.TextEncoderGrpc;
+import dev.sdserve.runtime.FloatTensor;
+import dev.sdserve.runtime.TensorCodec;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** {@link TextEncoderClient} over text-encoder-service's unary Encode. */
+public final class GrpcTextEncoderClient implements TextEncoderClient {
+    private final TextEncoderGrpc.TextEncoderBlockingStub stub;
+    private final StageEndpoint endpoint;
+
+    public GrpcTextEncoderClient(TextEncoderGrpc.TextEncoderBlockingStub stub, StageEndpoint endpoint) {
+        this.stub = stub;
+        this.endpoint = endpoint;
+    }
+
+    @Override
+    public FloatTensor encode(String model, List<String> prompts) {
+        EncodeResponse r;
+        try {
+            r = stub.withDeadlineAfter(endpoint.deadline().toMillis(), TimeUnit.MILLISECONDS)
+                    .encode(EncodeRequest.newBuilder().setModel(model).addAllPrompts(prompts).build());
+        } catch (RuntimeException e) {
+            throw endpoint.failure(e);
+        }
+        return TensorCodec.fromProto(r.getLastHiddenState(), endpoint.stage() + " last_hidden_state");
+    }
+}

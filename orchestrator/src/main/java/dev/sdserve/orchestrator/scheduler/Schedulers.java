@@ -1,0 +1,69 @@
+package dev.sdserve.orchestrator.scheduler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sdserve.runtime.SdException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Creates schedulers by name from a model's {@code scheduler_config.json}, as diffusers' {@code from_config}. */
+public final class Schedulers {
+    private Schedulers() {
+    }
+
+    /**
+     * A scheduler for one generation.
+     *
+     * @param requested       "" for the config's own {@code _class_name}, a short name (see {@link #shortNames()})
+     *                        or a diffusers class name
+     * @param schedulerConfig the model's scheduler_config.json
+     * @param steps           num_inference_steps
+     * @param noiseSeed       the generation's seed, for schedulers that draw noise (Euler ancestral)
+     * @throws SdException INVALID_ARGUMENT for an unknown name, bad steps or an unsupported config option
+     */
+    public static Scheduler create(String requested, JsonNode schedulerConfig, int steps, long noiseSeed) {
+        SchedulerKind kind = kind(requested, schedulerConfig);
+        SchedulerConfig config = SchedulerConfig.resolve(schedulerConfig, kind.defaults());
+        return kind.create(config, steps, noiseSeed);
+    }
+
+    /** The registry entry a request names ("" = the config's {@code _class_name}). */
+    public static SchedulerKind kind(String requested, JsonNode schedulerConfig) {
+        String name = requested == null ? "" : requested.trim();
+        if (name.isEmpty()) {
+            JsonNode cls = schedulerConfig == null ? null : schedulerConfig.get("_class_name");
+            SdException.require(cls != null && cls.isTextual(),
+                    "scheduler: none requested and scheduler_config.json has no _class_name");
+            name = cls.asText();
+        }
+        SchedulerKind kind = SchedulerKind.find(name);
+        if (kind == null) {
+            throw SdException.invalid("scheduler: unknown '" + name + "'; expected one of "
+                    + String.join(", ", shortNames()) + " or a diffusers class name (" + classNames() + ")");
+        }
+        return kind;
+    }
+
+    /** Short names for help text: pndm, ddim, euler, euler_a, dpmpp_2m, lms. */
+    public static List<String> shortNames() {
+        List<String> out = new ArrayList<>();
+        for (SchedulerKind k : SchedulerKind.values()) out.add(k.shortName());
+        return out;
+    }
+
+    private static String classNames() {
+        List<String> out = new ArrayList<>();
+        for (SchedulerKind k : SchedulerKind.values()) out.add(k.className());
+        return String.join(", ", out);
+    }
+
+    /**
+     * img2img's first timestep index, as diffusers' get_timesteps: init_timestep = min(int(n · strength), n),
+     * t_start = max(n − init_timestep, 0), begin index = t_start · order.
+     */
+    public static int beginIndex(int steps, double strength, int order) {
+        SdException.require(strength >= 0 && strength <= 1, "strength: must be in [0, 1], got " + strength);
+        int initTimestep = Math.min((int) (steps * strength), steps);
+        int tStart = Math.max(steps - initTimestep, 0);
+        return tStart * order;
+    }
+}

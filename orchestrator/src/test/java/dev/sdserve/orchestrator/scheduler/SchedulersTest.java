@@ -1,0 +1,121 @@
+package dev.sdserve.orchestrator.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sdserve.runtime.SdException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The registry: names, defaults and the rejection of unsupported options by name. */
+class SchedulersTest {
+
+    @Test
+    void shortAndClassNamesResolveToTheSameScheduler() {
+        assertEquals(List.of("pndm", "ddim", "euler", "euler_a", "dpmpp_2m", "lms"), Schedulers.shortNames());
+        String[][] pairs = {{"pndm", "PNDMScheduler"}, {"ddim", "DDIMScheduler"}, {"euler", "EulerDiscreteScheduler"},
+            {"euler_a", "EulerAncestralDiscreteScheduler"}, {"dpmpp_2m", "DPMSolverMultistepScheduler"},
+            {"lms", "LMSDiscreteScheduler"}};
+        for (String[] p : pairs) {
+            Scheduler a = Schedulers.create(p[0], Reference.sd15Config(), 10, 1);
+            Scheduler b = Schedulers.create(p[1], Reference.sd15Config(), 10, 1);
+            assertEquals(a.getClass(), b.getClass());
+            assertArrayEquals(a.timesteps(), b.timesteps(), 0.0);
+            assertTrue(!a.displayName().isBlank());
+        }
+        assertTrue(Schedulers.create("", Reference.sd15Config(), 10, 1) instanceof PndmScheduler);
+    }
+
+    @Test
+    void unknownNameListsTheChoices() {
+        SdException e = assertThrows(SdException.class, () -> Schedulers.create("heun", Reference.sd15Config(), 20, 0));
+        assertEquals(SdException.Kind.INVALID_ARGUMENT, e.kind());
+        assertTrue(e.getMessage().startsWith("scheduler: unknown 'heun'; expected "), e.getMessage());
+        assertTrue(e.getMessage().contains("euler_a"), e.getMessage());
+    }
+
+    @Test
+    void timestepSpacingsFollowNumpy() {
+        // leading: arange(0, 7) * (1000 // 7 = 142) + 1, descending
+        assertArrayEquals(new double[] {853, 711, 569, 427, 285, 143, 1},
+                Schedulers.create("ddim", Reference.sd15Config(), 7, 0).timesteps(), 0.0);
+        // linspace: np.linspace(0, 999, 7).round() rounds half to even (166.5 -> 166, 832.5 -> 832)
+        assertArrayEquals(new double[] {999, 832, 666, 500, 333, 166, 0}, Schedulers.create("ddim",
+                Reference.sd15With("timestep_spacing", TextNode.valueOf("linspace")), 7, 0).timesteps(), 0.0);
+        // trailing: round(arange(1000, 0, -1000/20)) - 1
+        double[] trailing = Schedulers.create("ddim",
+                Reference.sd15With("timestep_spacing", TextNode.valueOf("trailing")), 20, 0).timesteps();
+        assertEquals(999, trailing[0]);
+        assertEquals(49, trailing[19]);
+        // PNDM repeats the second timestep: n + 1 calls
+        assertArrayEquals(new double[] {501, 1, 1}, Schedulers.create("pndm", Reference.sd15Config(), 2, 0)
+                .timesteps(), 0.0);
+        // LMS interpolates at float64 linspace timesteps and reports them as float32, as diffusers
+        assertEquals((float) 946.421052631579, Schedulers.create("lms", Reference.sd15Config(), 20, 0)
+                .timesteps()[1], 0.0);
+    }
+
+    @Test
+    void unsupportedOptionsAreRejectedByName() {
+        rejects("pndm", "skip_prk_steps", BooleanNode.FALSE);
+        rejects("ddim", "thresholding", BooleanNode.TRUE);
+        rejects("euler", "use_karras_sigmas", BooleanNode.TRUE);
+        rejects("euler", "interpolation_type", TextNode.valueOf("log_linear"));
+        rejects("lms", "use_exponential_sigmas", BooleanNode.TRUE);
+        rejects("dpmpp_2m", "algorithm_type", TextNode.valueOf("sde-dpmsolver++"));
+        rejects("dpmpp_2m", "solver_order", IntNode.valueOf(3));
+        rejects("euler_a", "rescale_betas_zero_snr", BooleanNode.TRUE);
+        rejects("ddim", "beta_schedule", TextNode.valueOf("sigmoid"));
+        rejects("euler", "timestep_spacing", TextNode.valueOf("uniform"));
+        rejects("euler", "prediction_type", TextNode.valueOf("flow"));
+        rejects("ddim", "num_train_timesteps", TextNode.valueOf("many"));
+    }
+
+    @Test
+    void badStepCountsAreRejected() {
+        for (int steps : new int[] {0, -3, 1001}) {
+            SdException e = assertThrows(SdException.class, () -> Schedulers.create("euler", Reference.sd15Config(),
+                    steps, 0));
+            assertTrue(e.getMessage().startsWith("steps:"), e.getMessage());
+        }
+    }
+
+    @Test
+    void configKeysOfOtherClassesAreIgnoredLikeDiffusers() {
+        // Euler has no clip_sample / skip_prk_steps: swapping a PNDM file with them set must still work
+        Scheduler s = Schedulers.create("euler", Reference.sd15With("clip_sample", BooleanNode.TRUE), 20, 0);
+        assertEquals(14.614646911621094, s.initNoiseSigma(), 1e-6);
+    }
+
+    @Test
+    void otherBetaSchedulesAndVPrediction() {
+        Scheduler lin = Schedulers.create("ddim", Reference.sd15With("beta_schedule", TextNode.valueOf("linear")), 10, 0);
+        Scheduler cos = Schedulers.create("ddim",
+                Reference.sd15With("beta_schedule", TextNode.valueOf("squaredcos_cap_v2")), 10, 0);
+        Scheduler v = Schedulers.create("euler", Reference.sd15With("prediction_type", TextNode.valueOf("v_prediction")),
+                10, 0);
+        assertTrue(lin.step(Reference.tensor(1), 901, Reference.tensor(2)).allFinite());
+        assertTrue(cos.step(Reference.tensor(1), 901, Reference.tensor(2)).allFinite());
+        // v-prediction Euler: x̂_0 = v·(−σ/sqrt(σ²+1)) + x/(σ²+1); check one element by hand
+        float sigma = ((SigmaScheduler) v).sigmas[0];
+        float sigmaNext = ((SigmaScheduler) v).sigmas[1];
+        double x = Reference.tensor(2).get(3);
+        double m = Reference.tensor(1).get(3);
+        double x0 = m * (-sigma / Math.sqrt(sigma * (double) sigma + 1)) + x / (sigma * (double) sigma + 1);
+        double want = x + (x - x0) / sigma * (sigmaNext - sigma);
+        assertEquals(want, v.step(Reference.tensor(1), v.timesteps()[0], Reference.tensor(2)).get(3), 1e-4);
+    }
+
+    private static void rejects(String name, String key, JsonNode value) {
+        SdException e = assertThrows(SdException.class,
+                () -> Schedulers.create(name, Reference.sd15With(key, value), 20, 0), name + " " + key);
+        assertEquals(SdException.Kind.INVALID_ARGUMENT, e.kind());
+        assertTrue(e.getMessage().contains(key), e.getMessage());
+    }
+}

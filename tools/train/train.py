@@ -1,0 +1,299 @@
+"""Trains the tiny shapes text-to-image model and exports it in the diffusers ONNX layout.
+
+Stages (all seeded; data is rendered on the fly on the training device):
+1. tokenizer: learn a BPE vocabulary over the grammar words (CLIP file format) -> <out>/tokenizer;
+2. VAE: reconstruction (MSE + L1) with a tiny KL term; then scaling_factor = 1 / std(latent mean);
+3. text encoder + UNet jointly: epsilon prediction, SD's scaled_linear betas (0.00085..0.012,
+   1000 steps), min-SNR(5) loss weights, caption dropout 10% to the empty prompt (classifier-free
+   guidance), EMA of the weights (the EMA weights are exported);
+4. ONNX export (TorchScript exporter, opset 17, constant folding), configs, and a check of every
+   exported graph against torch with onnxruntime when it is installed.
+
+See README.md for the exact command. Example (a smoke run on the CPU):
+    python3 tools/train/train.py --out /tmp/shapes --work /tmp/work --device cpu --smoke
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+import export  # noqa: E402
+import models  # noqa: E402
+import shapes as world  # noqa: E402
+
+
+def log(msg, t0=[time.time()]):
+    print(f"[{time.time() - t0[0]:7.1f}s] {msg}", flush=True)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True, help="model folder to write (diffusers ONNX layout)")
+    p.add_argument("--work", required=True, help="folder for checkpoints and logs")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--vae-steps", type=int, default=3000)
+    p.add_argument("--vae-seconds", type=float, default=80.0, help="time cap for VAE training")
+    p.add_argument("--vae-batch", type=int, default=64)
+    p.add_argument("--unet-steps", type=int, default=12000)
+    p.add_argument("--unet-seconds", type=float, default=330.0, help="time cap for UNet training")
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--block-out-channels", default="32,64,64,64")
+    p.add_argument("--text-dim", type=int, default=64)
+    p.add_argument("--p-uncond", type=float, default=0.1, help="caption dropout for CFG")
+    p.add_argument("--resume-vae", help="load a VAE checkpoint instead of training one")
+    p.add_argument("--smoke", action="store_true", help="a few steps of everything, to test the code")
+    a = p.parse_args(argv)
+    if a.smoke:
+        a.vae_steps, a.unet_steps, a.batch, a.vae_batch = 20, 20, 16, 8
+    return a
+
+
+# ------------------------------------------------------------------------------------------------
+# Captions -> token ids, vectorised over a sampled batch (every grammar word is one token)
+# ------------------------------------------------------------------------------------------------
+
+class SceneTokenizer:
+    def __init__(self, tok, device):
+        self.bos, self.eos = tok.bos, tok.eos
+        ids = {}
+        for w in world.GRAMMAR_WORDS:
+            t = tok.tokens(w)
+            assert len(t) == 1, f"grammar word {w!r} is not one token: {t}"
+            ids[w] = tok.vocab[t[0]]
+        self.word = ids
+        d = device
+        self.color = torch.tensor([ids[c] for c in world.COLORS], device=d)
+        self.shape = torch.tensor([ids[s] for s in world.SHAPES], device=d)
+        self.pos = torch.tensor([ids[p] for p in world.POSITIONS], device=d)
+        self.prep = torch.tensor([ids[world.PREPOSITION[p]] for p in world.POSITIONS], device=d)
+        self.empty = torch.tensor(tok.encode(""), device=d)
+        self.device = d
+
+    def phrase(self, scene, k):
+        """[B,6] ids of "a <color> <shape> <prep> the <pos>" for shape slot k."""
+        B = scene["bg"].shape[0]
+        w = self.word
+        full = lambda v: torch.full((B,), v, device=self.device)  # noqa: E731
+        pos = scene["pos"][:, k]
+        return torch.stack([full(w["a"]), self.color[scene["colors"][:, k]], self.shape[scene["shapes"][:, k]],
+                            self.prep[pos], full(w["the"]), self.pos[pos]], dim=1)
+
+    def ids(self, scene):
+        """[B,77] int32 ids (bos, words, eos, eos padding) of the scenes' captions."""
+        B = scene["bg"].shape[0]
+        w = self.word
+        full = lambda v: torch.full((B, 1), v, device=self.device)  # noqa: E731
+        p0, p1 = self.phrase(scene, 0), self.phrase(scene, 1)
+        tail = torch.cat([full(w["on"]), full(w["a"]), self.color[scene["bg"]][:, None], full(w["background"])], 1)
+        two, has_bg = scene["two"][:, None], scene["has_bg"][:, None]
+        eos = torch.full((B, 17), self.eos, device=self.device)
+        single = torch.cat([p0, torch.where(has_bg, tail, eos[:, :4]), eos[:, :7]], 1)
+        double = torch.cat([p0, full(w["and"]), p1, torch.where(has_bg, tail, eos[:, :4])], 1)
+        words = torch.where(two, double, single)
+        seq = torch.full((B, bpe.MAX_LENGTH), self.eos, device=self.device)
+        seq[:, 0] = self.bos
+        seq[:, 1:18] = words
+        return seq.to(torch.int32)
+
+
+# ------------------------------------------------------------------------------------------------
+# Training
+# ------------------------------------------------------------------------------------------------
+
+def autocast(device):
+    if device.startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def lr_at(step, steps, elapsed, seconds, base, warmup=200):
+    progress = min(1.0, max(step / max(1, steps), elapsed / max(1e-9, seconds)))
+    warm = min(1.0, (step + 1) / warmup)
+    return base * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def make_optimizer(params, lr, device):
+    kw = {"fused": True} if device.startswith("cuda") else {}
+    try:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.0, betas=(0.9, 0.99), **kw)
+    except (TypeError, RuntimeError):
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.0, betas=(0.9, 0.99))
+
+
+def train_vae(args, gen):
+    dev = args.device
+    vae = models.AutoencoderKL().to(dev)
+    opt = make_optimizer(vae.parameters(), args.lr, dev)
+    t0, step, losses = time.time(), 0, []
+    while step < args.vae_steps and time.time() - t0 < args.vae_seconds:
+        scene = world.sample_batch(args.vae_batch, gen, dev)
+        x = world.render_scene(scene) * 2 - 1
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.vae_steps, time.time() - t0, args.vae_seconds, args.lr, warmup=100)
+        with autocast(dev):
+            mean, logvar = vae.moments(x)
+            z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+            rec = vae.decode(z)
+        rec = rec.float()
+        mean, logvar = mean.float(), logvar.float()
+        kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
+        loss = F.mse_loss(rec, x) + 0.5 * (rec - x).abs().mean() + 1e-5 * kl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.detach())
+        step += 1
+        if step % 250 == 0 or step == 1:
+            log(f"vae step {step} loss {torch.stack(losses[-50:]).mean().item():.5f}")
+    seconds = time.time() - t0
+    log(f"vae done: {step} steps in {seconds:.1f}s")
+    return vae.eval(), {"vae_steps": step, "vae_seconds": round(seconds, 1),
+                        "vae_final_loss": torch.stack(losses[-50:]).mean().item()}
+
+
+@torch.no_grad()
+def scaling_factor(vae, gen, dev, n=2048, batch=256):
+    zs = []
+    for _ in range(max(1, n // batch)):
+        x = world.render_scene(world.sample_batch(batch, gen, dev)) * 2 - 1
+        zs.append(vae.encode(x).float())
+    z = torch.cat(zs)
+    return float(1.0 / z.std()), {"latent_mean": z.mean().item(), "latent_std": z.std().item(),
+                                  "latent_channel_std": z.std(dim=(0, 2, 3)).tolist()}
+
+
+def alphas_cumprod(device):
+    betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float32) ** 2
+    return torch.cumprod(1.0 - betas, dim=0).to(device)
+
+
+def ema_update(ema_params, params, decay):
+    with torch.no_grad():
+        if hasattr(torch, "_foreach_lerp_"):
+            torch._foreach_lerp_(ema_params, params, 1.0 - decay)
+        else:
+            for e, p in zip(ema_params, params):
+                e.lerp_(p, 1.0 - decay)
+
+
+def train_unet(args, vae, sf, tok, gen):
+    dev = args.device
+    torch.manual_seed(args.seed + 1)
+    channels = tuple(int(c) for c in args.block_out_channels.split(","))
+    unet = models.UNet2DConditionModel(channels, cross_attention_dim=args.text_dim).to(dev)
+    te = models.CLIPTextModel(len(tok.vocab), hidden_size=args.text_dim, eos_token_id=tok.eos).to(dev)
+    ema_unet, ema_te = copy.deepcopy(unet).eval(), copy.deepcopy(te).eval()
+    params = list(unet.parameters()) + list(te.parameters())
+    ema_params = list(ema_unet.parameters()) + list(ema_te.parameters())
+    opt = make_optimizer(params, args.lr, dev)
+    st = SceneTokenizer(tok, dev)
+    banned = world.banned_keys(world.held_out_combos(), dev)
+    acp = alphas_cumprod(dev)
+    t0, step, losses = time.time(), 0, []
+    while step < args.unet_steps and time.time() - t0 < args.unet_seconds:
+        B = args.batch
+        scene = world.sample_batch(B, gen, dev, banned=banned)
+        with torch.no_grad(), autocast(dev):
+            z = vae.encode(world.render_scene(scene) * 2 - 1).float() * sf
+        ids = st.ids(scene)
+        drop = torch.rand(B, generator=gen, device=dev) < args.p_uncond
+        ids = torch.where(drop[:, None], st.empty.to(ids.dtype)[None], ids)
+        t = torch.randint(0, 1000, (B,), generator=gen, device=dev)
+        noise = torch.randn(z.shape, generator=gen, device=dev)
+        a = acp[t][:, None, None, None]
+        noisy = a.sqrt() * z + (1 - a).sqrt() * noise
+        snr = a.flatten() / (1 - a.flatten())
+        weight = torch.clamp(snr, max=5.0) / snr  # min-SNR-5 for epsilon prediction
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.unet_steps, time.time() - t0, args.unet_seconds, args.lr)
+        with autocast(dev):
+            ctx = te(ids)[0]
+            eps = unet(noisy, t.float(), ctx)
+        loss = (weight * ((eps.float() - noise) ** 2).mean(dim=(1, 2, 3))).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        ema_update(ema_params, params, min(0.999, (1 + step) / (10 + step)))
+        losses.append(loss.detach())
+        step += 1
+        if step % 500 == 0 or step == 1:
+            log(f"unet step {step} loss {torch.stack(losses[-100:]).mean().item():.5f} "
+                f"lr {opt.param_groups[0]['lr']:.2e}")
+    seconds = time.time() - t0
+    log(f"unet done: {step} steps in {seconds:.1f}s")
+    return ema_unet, ema_te, {"unet_steps": step, "unet_seconds": round(seconds, 1), "batch": args.batch,
+                              "unet_final_loss": torch.stack(losses[-100:]).mean().item(),
+                              "block_out_channels": list(channels), "text_dim": args.text_dim}
+
+
+@torch.no_grad()
+def vae_check(vae, dev, n=200):
+    """Checker accuracy of the VAE's reconstructions of the held-out scenes (an upper bound for the UNet)."""
+    import numpy as np
+
+    import checker
+    prompts = world.eval_prompts(n)
+    x = world.render_captions(prompts, torch.Generator().manual_seed(7)).to(dev)
+    rec = torch.cat([vae.decode(vae.encode(x[i:i + 50] * 2 - 1)) for i in range(0, len(x), 50)])
+    imgs = ((rec / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1).float().cpu().numpy() * 255).round().astype(np.uint8)
+    return checker.accuracy(imgs, prompts), float(((rec / 2 + 0.5).clamp(0, 1) - x).abs().mean())
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.makedirs(args.work, exist_ok=True)
+    torch.manual_seed(args.seed)
+    if args.device.startswith("cuda"):
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    gen = torch.Generator(device=args.device).manual_seed(args.seed)
+    log(f"torch {torch.__version__} device {args.device} "
+        f"{torch.cuda.get_device_name() if args.device.startswith('cuda') else ''}")
+    tok = bpe.write_tokenizer(os.path.join(args.out, "tokenizer"), {w: 1 for w in world.GRAMMAR_WORDS})
+    log(f"tokenizer: {len(tok.vocab)} ids, {len(tok.ranks)} merges")
+    info = {"seed": args.seed, "torch": torch.__version__, "vocab_size": len(tok.vocab)}
+
+    if args.resume_vae:
+        vae = models.AutoencoderKL().to(args.device)
+        ck = torch.load(args.resume_vae, map_location=args.device)
+        vae.load_state_dict(ck["vae"])
+        vae.eval()
+        info.update(ck.get("info", {}))
+    else:
+        torch.manual_seed(args.seed)
+        vae, vinfo = train_vae(args, gen)
+        info.update(vinfo)
+    sf, sinfo = scaling_factor(vae, gen, args.device)
+    info.update(sinfo, scaling_factor=sf)
+    torch.save({"vae": vae.state_dict(), "info": info}, os.path.join(args.work, "vae.pt"))
+    acc, l1 = vae_check(vae, args.device)
+    info.update(vae_recon_checker=acc, vae_recon_l1=l1)
+    log(f"scaling_factor {sf:.5f} ({sinfo}); VAE reconstructions: checker {acc}, L1 {l1:.4f}")
+
+    unet, te, uinfo = train_unet(args, vae, sf, tok, gen)
+    info.update(uinfo)
+    torch.save({"unet": unet.state_dict(), "text_encoder": te.state_dict(), "info": info},
+               os.path.join(args.work, "unet_te.pt"))
+    log("exporting")
+    info["export"] = export.export_all(args.out, vae.float().cpu(), te.float().cpu(), unet.float().cpu(), sf, tok,
+                                       info)
+    with open(os.path.join(args.work, "train_info.json"), "w") as f:
+        json.dump(info, f, indent=1)
+    log(f"done: {json.dumps(info)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+package dev.sdserve.unet;
+
+import ai.onnxruntime.OnnxTensor;
+import dev.sdserve.runtime.FloatTensor;
+import dev.sdserve.runtime.SdException;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * One denoising session: the text embeddings, sent once at open, and the session's slot in the feature store.
+ * A FULL step runs the full graph and caches its feature; a SHALLOW step runs the shallow graph on it, or runs
+ * FULL when the feature was evicted (and says so). Steps of one session run one at a time. Closing frees the
+ * store entry at once; the embeddings and the model lease are released as soon as no step is running.
+ */
+public final class DenoiseSession implements AutoCloseable {
+    /** Which graph a step runs. */
+    public enum Mode { FULL, SHALLOW }
+
+    /** A step's result and how it was obtained. */
+    public record StepResult(FloatTensor noisePred, Mode modeRun, boolean cacheHit, double runMs, double serverMs) {
+    }
+
+    private final String id;
+    private final UnetStage stage;
+    private final AutoCloseable lease;
+    private final OnnxTensor embeddings;
+    private final long batch;
+    private final FeatureStore store;
+    private final Consumer<String> onClosed;
+    private final Object stepLock = new Object();
+    private boolean running;
+    private String closedBecause;
+    private boolean released;
+
+    /** Opens the session's store slot; {@code embeddings} and {@code lease} become the session's to release. */
+    DenoiseSession(UnetStage stage, AutoCloseable lease, OnnxTensor embeddings, FeatureStore store,
+                   Consumer<String> onClosed) {
+        this.stage = stage;
+        this.lease = lease;
+        this.embeddings = embeddings;
+        this.batch = embeddings.getInfo().getShape()[0];
+        this.store = store;
+        this.onClosed = onClosed;
+        this.id = store.open(() -> end("expired after " + store.limits().idleTtl() + " idle"));
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public UnetStage.Description description() {
+        return stage.description();
+    }
+
+    /** Runs one step with the same timestep for the whole batch. */
+    public StepResult step(FloatTensor sample, double timestep, Mode mode) {
+        long t0 = System.nanoTime();
+        SdException.require(mode != null, "mode: FULL or SHALLOW required");
+        synchronized (stepLock) {
+            begin();
+            try {
+                stage.checkSample(sample, batch);
+                double[] t = {timestep};
+                if (mode == Mode.SHALLOW) {
+                    Optional<FeatureStore.Pin> pin = store.acquire(id);
+                    if (pin.isPresent()) {
+                        try (FeatureStore.Pin p = pin.get()) {
+                            UnetStage.ShallowRun r = stage.runShallow(sample, t, embeddings, p.feature());
+                            return new StepResult(r.noisePred(), Mode.SHALLOW, true, r.runMs(), ms(t0));
+                        }
+                    }
+                }
+                UnetStage.FullRun r = stage.runFull(sample, t, embeddings);
+                store.put(id, r.feature());
+                return new StepResult(r.noisePred(), Mode.FULL, false, r.runMs(), ms(t0));
+            } finally {
+                finish();
+            }
+        }
+    }
+
+    /** Closes the session: frees the cached feature now and everything else once no step runs. */
+    @Override
+    public void close() {
+        end("closed");
+    }
+
+    public synchronized boolean isClosed() {
+        return closedBecause != null;
+    }
+
+    private synchronized void begin() {
+        if (closedBecause != null) throw SdException.notFound("UNet session '" + id + "' is " + closedBecause);
+        running = true;
+    }
+
+    private void finish() {
+        synchronized (this) {
+            running = false;
+            if (closedBecause == null) return;
+        }
+        release();
+    }
+
+    private void end(String why) {
+        synchronized (this) {
+            if (closedBecause != null) return;
+            closedBecause = why;
+        }
+        store.close(id);
+        onClosed.accept(id);
+        synchronized (this) {
+            if (running) return; // the running step releases when it finishes
+        }
+        release();
+    }
+
+    private void release() {
+        synchronized (this) {
+            if (released) return;
+            released = true;
+        }
+        embeddings.close();
+        try {
+            lease.close();
+        } catch (Exception e) {
+            throw SdException.internal("returning the UNet lease", e);
+        }
+    }
+
+    private static double ms(long t0) {
+        return (System.nanoTime() - t0) / 1e6;
+    }
+}

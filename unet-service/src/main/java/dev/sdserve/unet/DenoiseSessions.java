@@ -1,0 +1,105 @@
+package dev.sdserve.unet;
+
+import ai.onnxruntime.OnnxTensor;
+import dev.sdserve.runtime.FloatTensor;
+import dev.sdserve.runtime.ModelCache;
+import dev.sdserve.runtime.ModelFolder;
+import dev.sdserve.runtime.ModelRoots;
+import dev.sdserve.runtime.RuntimeOptions;
+import dev.sdserve.runtime.SdException;
+import dev.sdserve.unet.graph.CutFinder;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * The unet-service domain: loaded UNet stages (an LRU keyed by model and branch), the feature store, and the
+ * open sessions by id. gRPC adapters and benchmarks drive it; nothing here knows about protobuf.
+ */
+public final class DenoiseSessions implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(DenoiseSessions.class);
+
+    private final ModelRoots roots;
+    private final ModelCache<UnetStage> stages;
+    private final FeatureStore store;
+    private final Map<String, DenoiseSession> open = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService sweeper;
+
+    public DenoiseSessions(ModelRoots roots, RuntimeOptions options, UnetSettings settings, int maxLoaded) {
+        this.roots = roots;
+        this.store = new FeatureStore(settings.limits());
+        this.stages = new ModelCache<>(maxLoaded, key -> {
+            int hash = key.lastIndexOf('#');
+            ModelFolder folder = roots.resolve(key.substring(0, hash));
+            return UnetStage.load(folder, Integer.parseInt(key.substring(hash + 1)), settings, options);
+        });
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "unet-feature-store-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(1000, Math.min(30_000, settings.limits().idleTtl().toMillis() / 4));
+        sweeper.scheduleAtFixedRate(store::sweep, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** Opens a session on {@code model} (empty = default) at {@code branch} with the generation's embeddings. */
+    public DenoiseSession open(String model, FloatTensor embeddings, int branch) {
+        ModelCache<UnetStage>.Lease lease = stages.acquire(key(model, branch));
+        OnnxTensor ehs = null;
+        try {
+            ehs = lease.get().embeddings(embeddings);
+            DenoiseSession s = new DenoiseSession(lease.get(), lease, ehs, store, open::remove);
+            open.put(s.id(), s);
+            LOG.debugf("unet session %s opened on %s; %s", s.id(), lease.key(), store.stats());
+            return s;
+        } catch (RuntimeException e) {
+            if (ehs != null) ehs.close();
+            lease.close();
+            throw e;
+        }
+    }
+
+    /** The open session {@code id}; NOT_FOUND when unknown, closed or expired. */
+    public DenoiseSession get(String id) {
+        DenoiseSession s = id == null ? null : open.get(id);
+        if (s == null) throw SdException.notFound("session_id: unknown, closed or expired UNet session '" + id + "'");
+        return s;
+    }
+
+    /** Closes session {@code id}; false when it was not open. */
+    public boolean close(String id) {
+        DenoiseSession s = id == null ? null : open.get(id);
+        if (s == null) return false;
+        s.close();
+        return true;
+    }
+
+    /** Describes {@code model}'s UNet at {@code branch}, loading it if needed. */
+    public UnetStage.Description describe(String model, int branch) {
+        try (ModelCache<UnetStage>.Lease lease = stages.acquire(key(model, branch))) {
+            return lease.get().description();
+        }
+    }
+
+    public FeatureStore store() {
+        return store;
+    }
+
+    private String key(String model, int branch) {
+        SdException.require(branch >= 0 && branch <= CutFinder.MAX_BRANCH,
+                "cache_branch: " + branch + " is out of range 0.." + CutFinder.MAX_BRANCH);
+        return roots.resolve(model).name() + "#" + branch;
+    }
+
+    @Override
+    public void close() {
+        sweeper.shutdownNow();
+        open.values().forEach(DenoiseSession::close);
+        store.close();
+        stages.close();
+        LOG.infof("unet sessions closed; %s", store.stats());
+    }
+}

@@ -1,0 +1,39 @@
+package dev.sdserve.unet;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** {@code sd.unet.*}: unet-service settings (see README). */
+@ConfigMapping(prefix = "sd.unet")
+public interface UnetConfig {
+    /** Folder for derived (full + shallow) graphs; unset = beside the model when writable, else ~/.cache/sdserve/graphs. */
+    Optional<String> graphCacheDir();
+
+    /** Tensor to cache, overriding the cut finder (exports whose node names do not follow diffusers' modules). */
+    Optional<String> cacheTensor();
+
+    /** Sessions open at once; more fail with RESOURCE_EXHAUSTED. */
+    @WithDefault("16")
+    int maxSessions();
+
+    FeatureStoreConfig featureStore();
+
+    /** {@code sd.unet.feature-store.*}. */
+    interface FeatureStoreConfig {
+        /** Total bytes of cached features; least recently used ones are evicted beyond it. */
+        @WithDefault("2147483648")
+        long maxBytes();
+
+        /** A session idle this long expires and frees its feature. */
+        @WithDefault("10m")
+        Duration idleTtl();
+    }
+
+    default UnetSettings settings() {
+        return new UnetSettings(graphCacheDir().filter(s -> !s.isBlank()).map(Path::of), cacheTensor(),
+                new FeatureStore.Limits(featureStore().maxBytes(), featureStore().idleTtl(), maxSessions()));
+    }
+}

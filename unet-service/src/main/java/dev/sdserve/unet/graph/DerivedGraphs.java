@@ -1,0 +1,190 @@
+package dev.sdserve.unet.graph;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import dev.sdserve.runtime.Json;
+import dev.sdserve.runtime.SdException;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.jboss.logging.Logger;
+
+/**
+ * The folder of derived (full + shallow) graphs, keyed by the source graph's sha256, the cache branch and the
+ * surgery version, so a restart reuses the work. An entry holds {@code full.onnx}, {@code shallow.onnx},
+ * {@code meta.json} and, for sources with embedded weights, one {@code weights.bin} both graphs share. For
+ * sources with external weights the graphs keep referencing the source's weights file, read through ORT's
+ * external-initializer folder setting, so multi-GB weights are never copied. Entries are built in a temporary
+ * folder and renamed into place, so concurrent loaders never see half an entry.
+ */
+public final class DerivedGraphs {
+    /** Bump when the surgery's output changes, so stale entries are not reused. */
+    public static final int SURGERY_VERSION = 1;
+    static final String WEIGHTS = "weights.bin";
+    private static final Logger LOG = Logger.getLogger(DerivedGraphs.class);
+    private static final AtomicLong SURGERIES = new AtomicLong();
+
+    /** What an entry records about its graphs. */
+    public record Meta(int branch, String cacheTensor, String concatNode, int fullNodes, int shallowNodes,
+                       long fullMacs, long shallowMacs, int macLatentSide, boolean embeddedWeights,
+                       String sourceSha256) {
+    }
+
+    /** A ready entry: where its graphs are and which folder holds their external weights. */
+    public record Entry(Path dir, Path weightsFolder, Meta meta) {
+        public Path full() {
+            return dir.resolve("full.onnx");
+        }
+
+        public Path shallow() {
+            return dir.resolve("shallow.onnx");
+        }
+    }
+
+    private final Path root;
+
+    public DerivedGraphs(Path root) {
+        this.root = root;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** How many surgeries this JVM has run (a reused entry runs none). */
+    public static long surgeriesRun() {
+        return SURGERIES.get();
+    }
+
+    /**
+     * The configured folder, else {@code .sdserve-graphs} beside the source when that folder is writable, else
+     * the per-user cache ({@code $XDG_CACHE_HOME/sdserve/graphs} or {@code ~/.cache/sdserve/graphs}).
+     */
+    public static DerivedGraphs forSource(Optional<Path> configured, Path unetDir) {
+        if (configured.isPresent()) return new DerivedGraphs(configured.get().toAbsolutePath());
+        Path beside = unetDir.resolve(".sdserve-graphs");
+        if (Files.isDirectory(beside) ? Files.isWritable(beside) : Files.isWritable(unetDir)) {
+            return new DerivedGraphs(beside);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return new DerivedGraphs(base.resolve("sdserve").resolve("graphs"));
+    }
+
+    /** The entry for {@code source} and {@code branch}, building it on first use. */
+    public Entry obtain(Path source, int branch, Optional<String> explicitTensor, MacCounter.ProbeShape probe,
+                        int nativeSide) {
+        String sha = sha256(source);
+        String key = sha.substring(0, 32) + "-b" + branch + "-v" + SURGERY_VERSION
+                + explicitTensor.filter(s -> !s.isBlank()).map(s -> "-t" + sha256(s).substring(0, 12)).orElse("");
+        Path dir = root.resolve(key);
+        if (Files.isRegularFile(dir.resolve("meta.json"))) {
+            LOG.infof("derived graphs: reusing %s", dir);
+            return entry(source, dir);
+        }
+        Path tmp = root.resolve(key + ".tmp-" + UUID.randomUUID());
+        try {
+            Files.createDirectories(tmp);
+            build(source, sha, branch, explicitTensor, probe, nativeSide, tmp);
+            try {
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
+                LOG.infof("derived graphs: %s was built concurrently; using that one", dir);
+            }
+        } catch (IOException e) {
+            throw new SdException(SdException.Kind.FAILED_PRECONDITION, "cannot write derived graphs under " + root
+                    + " (set sd.unet.graph-cache-dir to a writable folder): " + e.getMessage(), e);
+        } finally {
+            deleteQuietly(tmp);
+        }
+        return entry(source, dir);
+    }
+
+    private void build(Path source, String sha, int branch, Optional<String> explicitTensor,
+                       MacCounter.ProbeShape probe, int nativeSide, Path out) throws IOException {
+        long t0 = System.nanoTime();
+        ModelProto model = parse(source);
+        boolean embedded = !WeightsFile.usesExternalData(model);
+        if (embedded) model = WeightsFile.externalize(model, out.resolve(WEIGHTS));
+        GraphIndex index = new GraphIndex(model.getGraph());
+        CutFinder.Cut cut = CutFinder.find(index, branch, explicitTensor);
+        ModelProto full = GraphSurgery.full(model, index, cut.tensor());
+        ModelProto shallow = GraphSurgery.shallow(model, index, cut.tensor());
+        Files.write(out.resolve("full.onnx"), full.toByteArray());
+        Files.write(out.resolve("shallow.onnx"), shallow.toByteArray());
+        SURGERIES.incrementAndGet();
+        Set<String> shallowKeys = new HashSet<>();
+        for (NodeProto n : shallow.getGraph().getNodeList()) shallowKeys.add(GraphIndex.keyOf(n));
+        MacCounter.Macs macs = MacCounter.count(full, embedded ? out : source.getParent(), shallowKeys, probe, nativeSide);
+        Meta meta = new Meta(branch, cut.tensor(), cut.concatNode(), full.getGraph().getNodeCount(),
+                shallow.getGraph().getNodeCount(), macs.full(), macs.shallow(), nativeSide, embedded, sha);
+        Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.resolve("meta.json").toFile(), meta);
+        LOG.infof("derived graphs: cut %s for branch %d in %.0f ms (%d -> %d nodes)", cut.tensor(), branch,
+                (System.nanoTime() - t0) / 1e6, meta.fullNodes(), meta.shallowNodes());
+    }
+
+    private static Entry entry(Path source, Path dir) {
+        try {
+            Meta meta = Json.MAPPER.readValue(dir.resolve("meta.json").toFile(), Meta.class);
+            return new Entry(dir, meta.embeddedWeights() ? dir : source.getParent(), meta);
+        } catch (IOException e) {
+            throw new SdException(SdException.Kind.FAILED_PRECONDITION, "unreadable " + dir.resolve("meta.json")
+                    + "; delete the folder to rebuild it: " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses the graph; external weights stay references, so this reads only model.onnx itself. */
+    static ModelProto parse(Path source) {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(source), 1 << 20)) {
+            return ModelProto.parseFrom(in);
+        } catch (IOException e) {
+            throw new SdException(SdException.Kind.FAILED_PRECONDITION, "cannot parse ONNX model " + source
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    static String sha256(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.warnf("cannot remove %s: %s", dir, e.getMessage());
+        }
+    }
+}

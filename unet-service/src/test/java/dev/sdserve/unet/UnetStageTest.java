@@ -1,0 +1,119 @@
+package dev.sdserve.unet;
+
+import static dev.sdserve.runtime.SharedFixtures.tensor;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OnnxTensor;
+import dev.sdserve.runtime.FloatTensor;
+import dev.sdserve.runtime.SdException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** UNet numerics against the torch fixtures, and DeepCache's shallow graph against the full one. */
+class UnetStageTest {
+    static UnetStage branch0;
+
+    @BeforeAll
+    static void load() {
+        branch0 = TinyUnet.load(0);
+    }
+
+    @AfterAll
+    static void close() {
+        if (branch0 != null) branch0.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"unet_0", "unet_1", "unet_2"})
+    void fullGraphMatchesTorchOutputAndCacheFeature(String id) {
+        Path dir = TinyUnet.unetCase(id);
+        FloatTensor sample = tensor(dir.resolve("sample.f32"));
+        try (OnnxTensor ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+            UnetStage.FullRun r = branch0.runFull(sample, TinyUnet.timesteps(dir), ehs);
+            try (Feature f = r.feature()) {
+                assertTrue(r.noisePred().maxAbsDiff(tensor(dir.resolve("out_sample.f32"))) < 2e-5);
+                assertTrue(TinyUnet.copy(f.tensor()).maxAbsDiff(tensor(dir.resolve("cache_feature.f32"))) < 2e-5);
+            }
+        }
+    }
+
+    @Test
+    void shallowStepOnAnEarlierFullStepMatchesDeepCachePartial() {
+        Path dir = TinyUnet.unetCase("deepcache_partial_0");
+        FloatTensor sampleA = tensor(dir.resolve("sample_a.f32"));
+        FloatTensor sampleB = tensor(dir.resolve("sample_b.f32"));
+        try (OnnxTensor ehsA = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states_a.f32")));
+             OnnxTensor ehsB = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states_b.f32")))) {
+            UnetStage.FullRun a = branch0.runFull(sampleA, new double[] {901}, ehsA);
+            try (Feature cached = a.feature()) {
+                assertTrue(a.noisePred().maxAbsDiff(tensor(dir.resolve("out_sample_a_full.f32"))) < 2e-5);
+                assertTrue(TinyUnet.copy(cached.tensor()).maxAbsDiff(tensor(dir.resolve("cache_feature_a.f32"))) < 2e-5);
+                FloatTensor b = branch0.runShallow(sampleB, new double[] {851}, ehsB, cached).noisePred();
+                assertTrue(b.maxAbsDiff(tensor(dir.resolve("out_sample_b_partial.f32"))) < 2e-5);
+                // the partial result really differs from a full call on B
+                assertTrue(b.maxAbsDiff(tensor(dir.resolve("out_sample_b_full.f32"))) > 1e-3);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 3, 11})
+    void shallowOnItsOwnFullFeatureEqualsFull(int branch) {
+        UnetStage stage = branch == 0 ? branch0 : TinyUnet.load(branch);
+        try {
+            Path dir = TinyUnet.unetCase("unet_2");
+            FloatTensor sample = tensor(dir.resolve("sample.f32"));
+            double[] t = TinyUnet.timesteps(dir);
+            try (OnnxTensor ehs = stage.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+                UnetStage.FullRun full = stage.runFull(sample, t, ehs);
+                try (Feature f = full.feature()) {
+                    FloatTensor shallow = stage.runShallow(sample, t, ehs, f).noisePred();
+                    assertTrue(shallow.maxAbsDiff(full.noisePred()) < 1e-5, "branch " + branch);
+                }
+            }
+            UnetStage.Description d = stage.description();
+            assertTrue(d.shallowNodes() < d.fullNodes() && d.shallowMacs() < d.fullMacs() && d.shallowMacs() > 0, d.toString());
+        } finally {
+            if (stage != branch0) stage.close();
+        }
+    }
+
+    @Test
+    void describesTheCutAndTheSaving() {
+        UnetStage.Description d = branch0.description();
+        assertEquals("/up_blocks.3/attentions.1/Add_output_0", d.cacheTensor());
+        assertEquals(323, d.shallowNodes());
+        assertEquals("cpu", d.executionProvider());
+        // conv_in alone is 32*32*32 outputs x 4*3*3 MACs; the shallow graph holds it and much more
+        assertTrue(d.shallowMacs() > 32L * 32 * 32 * 36);
+        assertTrue(d.fullMacs() > 3 * d.shallowMacs(), d.toString());
+    }
+
+    @Test
+    void rejectsBadSamplesWithInvalidArgument() {
+        assertInvalid(() -> branch0.checkSample(FloatTensor.zeros(2, 4, 32), 2), "expected [batch, 4, height, width]");
+        assertInvalid(() -> branch0.checkSample(FloatTensor.zeros(2, 3, 32, 32), 2), "4 latent channels");
+        assertInvalid(() -> branch0.checkSample(FloatTensor.zeros(1, 4, 32, 32), 2), "does not match");
+        assertInvalid(() -> branch0.checkSample(FloatTensor.zeros(2, 4, 30, 32), 2), "multiples of 8");
+        assertInvalid(() -> branch0.embeddings(FloatTensor.zeros(2, 77, 16)), "32-wide");
+        Path dir = TinyUnet.unetCase("unet_0");
+        try (OnnxTensor ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")));
+             Feature f = branch0.runFull(tensor(dir.resolve("sample.f32")), new double[] {981}, ehs).feature()) {
+            assertInvalid(() -> branch0.runShallow(FloatTensor.zeros(2, 4, 24, 32), new double[] {981}, ehs, f),
+                    "differs from the sample the cached feature");
+            assertInvalid(() -> branch0.runFull(FloatTensor.zeros(2, 4, 32, 32), new double[] {1, 2, 3}, ehs), "3 values");
+        }
+    }
+
+    static void assertInvalid(Runnable r, String messagePart) {
+        SdException e = assertThrows(SdException.class, r::run);
+        assertEquals(SdException.Kind.INVALID_ARGUMENT, e.kind(), e.getMessage());
+        assertTrue(e.getMessage().contains(messagePart), e.getMessage());
+    }
+}

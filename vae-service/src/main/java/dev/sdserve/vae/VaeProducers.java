@@ -1,0 +1,24 @@
+package dev.sdserve.vae;
+
+import dev.sdserve.runtime.ModelRoots;
+import dev.sdserve.runtime.RuntimeOptions;
+import dev.sdserve.runtime.SdConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+
+/** CDI wiring: builds the plain-Java {@link VaeModels} from config and closes its sessions on shutdown. */
+@ApplicationScoped
+public class VaeProducers {
+
+    @Produces
+    @Singleton
+    VaeModels vaeModels(ModelRoots roots, RuntimeOptions options, SdConfig.Models models, VaeConfig vae) {
+        return new VaeModels(roots, options, new VaeLimits(vae.maxPixels(), vae.maxBatch()), models.maxLoaded());
+    }
+
+    void close(@Disposes VaeModels models) {
+        models.close();
+    }
+}
