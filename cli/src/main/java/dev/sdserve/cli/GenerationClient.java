@@ -11,6 +11,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.io.PrintWriter;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -24,9 +25,12 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class GenerationClient {
     private final Endpoint endpoint;
+    private final PrintWriter err;
 
-    public GenerationClient(Endpoint endpoint) {
+    /** {@code err} receives the one line said when Ctrl-C cancels the call. */
+    public GenerationClient(Endpoint endpoint, PrintWriter err) {
         this.endpoint = endpoint;
+        this.err = err;
     }
 
     /** Receives progress and previews on gRPC's thread, in stream order. */
@@ -45,7 +49,7 @@ public final class GenerationClient {
     public Outcome generate(GenerateRequest request, Listener listener) throws InterruptedException {
         ManagedChannel channel = endpoint.open();
         Call call = new Call(listener);
-        Thread cancelOnExit = new Thread(() -> call.cancel(channel), "sd-cancel-generation");
+        Thread cancelOnExit = new Thread(() -> call.cancel(channel, err), "sd-cancel-generation");
         Runtime.getRuntime().addShutdownHook(cancelOnExit);
         try {
             ImageGenerationGrpc.newStub(channel).generate(request, call);
@@ -111,9 +115,12 @@ public final class GenerationClient {
         }
 
         /** Cancels a call still running, then gives the cancellation a moment to reach the server. */
-        void cancel(ManagedChannel channel) {
+        void cancel(ManagedChannel channel, PrintWriter err) {
             ClientCallStreamObserver<GenerateRequest> s = stream.get();
             if (s == null || done.isDone()) return;
+            err.println();
+            err.println("sd: interrupted; cancelling the generation on the server");
+            err.flush();
             s.cancel("cancelled by the user (Ctrl-C)", null);
             try {
                 done.get(2, TimeUnit.SECONDS);

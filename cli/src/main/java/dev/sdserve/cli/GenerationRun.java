@@ -43,7 +43,7 @@ final class GenerationRun {
     int run(GenerateRequest request) throws InterruptedException, IOException {
         if (request.hasSeed()) out.println("Seed: " + request.getSeed());
         ProgressReporter progress = new ProgressReporter(err, System.console() != null, options.verbose);
-        GenerationClient.Outcome outcome = new GenerationClient(endpoint).generate(request, new GenerationClient.Listener() {
+        GenerationClient.Outcome outcome = new GenerationClient(endpoint, err).generate(request, new GenerationClient.Listener() {
             @Override
             public void onProgress(StepProgress p) {
                 progress.onProgress(p);

@@ -39,8 +39,16 @@ final class ClipVocabulary {
         this.merges = merges;
     }
 
-    /** The forged vocabulary (learnt once per call; about a millisecond). */
+    /** The forged vocabulary; immutable, so it is learnt once per JVM. */
     static ClipVocabulary forge() {
+        return Holder.VOCABULARY;
+    }
+
+    private static final class Holder {
+        static final ClipVocabulary VOCABULARY = learn();
+    }
+
+    private static ClipVocabulary learn() {
         List<String> bytes = bytesToUnicode();
         List<String> tokens = new ArrayList<>(bytes);
         bytes.forEach(b -> tokens.add(b + END_OF_WORD));

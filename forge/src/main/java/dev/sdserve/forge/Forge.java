@@ -47,11 +47,20 @@ public final class Forge {
         return write(dims, seed, outDir, options, provenance(dims.kind(), Double.NaN, seed));
     }
 
-    /** Forges {@code spec} into {@code outDir} unless that folder already holds a model; true when it forged. */
+    /**
+     * Forges {@code spec} into {@code outDir} unless that folder already holds a model; true when it forged. Two
+     * processes racing to forge the same default model both succeed: the loser finds the winner's folder.
+     */
     public static boolean forgeIfAbsent(ForgeSpec spec, Path outDir) {
-        if (Files.isRegularFile(outDir.resolve("model_index.json"))) return false;
-        forge(spec, outDir);
-        return true;
+        Path index = outDir.resolve("model_index.json");
+        if (Files.isRegularFile(index)) return false;
+        try {
+            forge(spec, outDir);
+            return true;
+        } catch (UncheckedIOException | SdException e) {
+            if (Files.isRegularFile(index)) return false;
+            throw e;
+        }
     }
 
     /** Parameter count of each part, from the graphs alone (nothing is written). */

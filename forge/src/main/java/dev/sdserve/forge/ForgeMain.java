@@ -3,6 +3,7 @@ package dev.sdserve.forge;
 import dev.sdserve.runtime.SdException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,7 +45,7 @@ public final class ForgeMain implements Callable<Integer> {
             ForgeResult r = Forge.forge(new ForgeSpec(preset, scale, seed), out, new ForgeOptions(thresholdMb << 20));
             outw.printf("forged %s %s scale %s seed %d into %s in %.1f s%n", r.dims().kind(), r.dims().unet(), scale,
                     seed, r.dir(), r.elapsed().toMillis() / 1000.0);
-            r.parameters().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
+            r.parameters().entrySet().stream().sorted(Map.Entry.comparingByKey())
                     .forEach(e -> outw.printf("  %-12s %,15d parameters%n", e.getKey(), e.getValue()));
             outw.printf("  %-12s %,15d bytes%n", "total", r.bytes());
             return 0;

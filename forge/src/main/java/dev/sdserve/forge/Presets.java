@@ -12,7 +12,7 @@ import java.util.Locale;
  * <ul>
  *   <li>UNet block_out_channels: 320X, 640X, 1280X, 1280X, each rounded to a multiple of 32, at least 32;</li>
  *   <li>UNet heads: sd15 8 per block (head dim = channels / 8); sd21 head dim 64X rounded down to 64, 32, 16
- *       or 8 (at least 8), which divides every block width because those are multiples of 32;</li>
+ *       or 8 (at least 8), halved until it divides every block width (32 always does);</li>
  *   <li>text width: 768X (sd15) or 1024X (sd21) rounded to a multiple of 64, at least 64, with head dim 64 and
  *       an MLP of 4× the width; text layers: 12X (sd15) or 23X (sd21), rounded, at least 2;</li>
  *   <li>cross_attention_dim = the text width;</li>
@@ -42,7 +42,7 @@ public final class Presets {
         boolean sd21 = kind.equals("sd21");
         int[] blockOut = scaled(UNET_BASE, scale, 32);
         int[] heads = new int[4];
-        int headDim = sd21 ? sd21HeadDim(scale) : 0;
+        int headDim = sd21 ? sd21HeadDim(scale, blockOut) : 0;
         for (int i = 0; i < 4; i++) heads[i] = sd21 ? blockOut[i] / headDim : 8;
         ModelDims.Text text = text(sd21, scale);
         ModelDims.Unet unet = new ModelDims.Unet(blockOut, 2, heads, text.hidden(), sd21, sd21, 64);
@@ -60,9 +60,16 @@ public final class Presets {
         return new ModelDims.Text(49408, hidden, layers, hidden / 64, 4 * hidden, sd21, vocab.bosId(), vocab.eosId(), pad);
     }
 
-    private static int sd21HeadDim(double scale) {
-        int want = (int) Math.max(8, Math.min(64, 64 * scale));
-        return Integer.highestOneBit(want);
+    /** 64X rounded down to a power of two in [8, 64] that divides every block width (32 always does). */
+    private static int sd21HeadDim(double scale, int[] blockOut) {
+        int headDim = Integer.highestOneBit((int) Math.max(8, Math.min(64, 64 * scale)));
+        while (headDim > 8 && !divides(headDim, blockOut)) headDim /= 2;
+        return headDim;
+    }
+
+    private static boolean divides(int d, int[] values) {
+        for (int v : values) if (v % d != 0) return false;
+        return true;
     }
 
     private static int[] scaled(int[] base, double scale, int multiple) {

@@ -7,7 +7,13 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import dev.sdserve.runtime.SharedFixtures;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -59,18 +65,21 @@ class NameFidelityTest {
         GraphProto ours = graph(forged, Forge.UNET);
         Set<String> refModules = prefixes(partialGraph(ref, "/up_blocks.3/attentions.1/Add_output_0"));
         Set<String> ourModules = prefixes(partialGraph(ours, "/up_blocks.3/attentions.1/Add_output_0"));
+        // The one known difference: the exporter computes batch = Shape(encoder_hidden_states)[0] once, in the first
+        // attn2, and every attention reshape uses it; the forge's reshapes copy the batch dim (Reshape's 0) instead.
+        assertTrue(refModules.remove("/down_blocks.0/attentions.0/transformer_blocks.0/attn2"));
         assertEquals(refModules, ourModules);
-        assertTrue(refModules.contains("/down_blocks.0/resnets.0/nonlinearity_1"), "shared SiLU(temb) is in the partial graph");
+        assertTrue(ourModules.contains("/down_blocks.0/resnets.0/nonlinearity_1"), "shared SiLU(temb) is in the partial graph");
         assertTrue(ourModules.stream().noneMatch(m -> m.startsWith("/mid_block") || m.startsWith("/up_blocks.2")));
     }
 
     /** Nodes needed for out_sample given the graph inputs and the cached tensor (onnx.utils.Extractor's set). */
     static List<NodeProto> partialGraph(GraphProto g, String cached) {
-        java.util.Map<String, NodeProto> producer = new java.util.HashMap<>();
+        Map<String, NodeProto> producer = new HashMap<>();
         g.getNodeList().forEach(n -> n.getOutputList().forEach(o -> producer.put(o, n)));
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of("out_sample"));
-        List<NodeProto> nodes = new java.util.ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        Deque<String> todo = new ArrayDeque<>(List.of("out_sample"));
+        List<NodeProto> nodes = new ArrayList<>();
         while (!todo.isEmpty()) {
             String t = todo.pop();
             NodeProto n = producer.get(t);

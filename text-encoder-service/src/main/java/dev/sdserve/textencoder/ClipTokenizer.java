@@ -113,24 +113,30 @@ public final class ClipTokenizer {
         return out.toArray();
     }
 
-    /** Cuts {@code text} at each occurrence of a special token, sending the pieces between to {@code rest}. */
+    /**
+     * Cuts {@code text} at each occurrence of a special token (leftmost, then longest, as the tokenizers'
+     * added-vocabulary matcher does), sending the pieces between to {@code rest}. Each special's next
+     * occurrence is remembered, so a 100 kB prompt full of specials stays linear.
+     */
     private static void splitSpecials(String text, List<SpecialToken> specials, IntBuilder out,
             Consumer<String> rest) {
+        int[] next = new int[specials.size()];
+        Arrays.fill(next, -2); // -2: not searched yet, -1: no further occurrence
         int start = 0;
         while (start < text.length()) {
-            SpecialToken found = null;
+            int found = -1;
             int at = text.length();
-            for (SpecialToken s : specials) {
-                int i = text.indexOf(s.content(), start);
-                if (i >= 0 && i < at) {
-                    at = i;
-                    found = s;
+            for (int k = 0; k < specials.size(); k++) {
+                if (next[k] == -2 || (next[k] >= 0 && next[k] < start)) next[k] = text.indexOf(specials.get(k).content(), start);
+                if (next[k] >= 0 && next[k] < at) {
+                    at = next[k];
+                    found = k;
                 }
             }
             if (at > start) rest.accept(text.substring(start, at));
-            if (found == null) return;
-            out.add(found.id());
-            start = at + found.content().length();
+            if (found < 0) return;
+            out.add(specials.get(found).id());
+            start = at + specials.get(found).content().length();
         }
     }
 

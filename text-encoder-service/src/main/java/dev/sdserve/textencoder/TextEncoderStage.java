@@ -113,7 +113,8 @@ public final class TextEncoderStage implements AutoCloseable {
 
     /** Runs the graph on {@code n} rows of padded ids (row-major [n, maxLength]). */
     public FloatTensor run(int[] ids, int n) {
-        long[] shape = {n, ids.length / Math.max(n, 1)};
+        SdException.require(n > 0 && ids.length % n == 0, "ids: " + ids.length + " ids do not form " + n + " rows");
+        long[] shape = {n, ids.length / n};
         try (OnnxTensor input = TensorCodec.intsToOnnx(shape, ids, idsType);
              OrtSession.Result result = loaded.session().run(Map.of(idsInput, input), Set.of(hiddenOutput))) {
             return TensorCodec.fromOnnx(result.get(0));

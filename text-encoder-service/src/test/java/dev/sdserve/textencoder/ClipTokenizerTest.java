@@ -118,6 +118,10 @@ class ClipTokenizerTest {
         Tokenization oneWord = tokenizer.encode("a".repeat(100_000));
         assertTrue(oneWord.truncated());
         assertEquals(oneWord.untruncated().length - 77, oneWord.dropped());
+        // 100 kB of one special literal (the other never occurs): each literal is one id.
+        Tokenization specials = tokenizer.encode("<|startoftext|>".repeat(100_000 / 15));
+        assertEquals(100_000 / 15 - 75, specials.dropped());
+        assertEquals(49406, specials.ids()[75]);
     }
 
     @Test

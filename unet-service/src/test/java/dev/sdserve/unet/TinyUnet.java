@@ -29,8 +29,11 @@ final class TinyUnet {
         return ModelFolder.open("tiny-sd15", SharedFixtures.tinyModel());
     }
 
-    static UnetStage load(int branch) {
-        return UnetStage.load(folder(), branch, settings(), RuntimeOptions.defaults());
+    private static final java.util.Map<Integer, UnetStage> SHARED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A stage shared by every test class of the run (loading one takes seconds); never close it. */
+    static UnetStage shared(int branch) {
+        return SHARED.computeIfAbsent(branch, b -> UnetStage.load(folder(), b, settings(), RuntimeOptions.defaults()));
     }
 
     static Path unetCase(String id) {

@@ -17,7 +17,6 @@ import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
-import java.util.List;
 
 /** Thin gRPC adapter for {@link VaeStage}: maps protobuf to domain calls and errors through {@link GrpcErrors}. */
 @GrpcService
@@ -58,10 +57,10 @@ public class VaeGrpcService extends VaeGrpc.VaeImplBase {
             boolean files = request.getEncodedImagesCount() > 0;
             SdException.require(files != request.hasPixels(),
                     "encoded_images, pixels: send exactly one of them (got " + (files ? "both" : "neither") + ")");
-            List<byte[]> encoded = request.getEncodedImagesList().stream().map(ByteString::toByteArray).toList();
-            FloatTensor pixels = files ? null : TensorCodec.fromProto(request.getPixels(), "pixels");
             try (ModelCache<VaeStage>.Lease vae = models.acquire(request.getModel())) {
-                FloatTensor mean = files ? vae.get().encodeFiles(encoded) : vae.get().encode(pixels);
+                FloatTensor mean = files
+                        ? vae.get().encodeFiles(request.getEncodedImagesList().stream().map(ByteString::toByteArray).toList())
+                        : vae.get().encode(TensorCodec.fromProto(request.getPixels(), "pixels"));
                 response.onNext(EncodeImageResponse.newBuilder().setLatentMean(TensorCodec.toProto(mean))
                         .setScalingFactor(vae.get().scalingFactor()).build());
             }

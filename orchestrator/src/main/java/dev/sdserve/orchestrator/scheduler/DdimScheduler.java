@@ -101,9 +101,7 @@ public final class DdimScheduler implements Scheduler {
     /** DDIM needs no cursor: every step is keyed by its own t. */
     @Override
     public void setBeginIndex(int index) {
-        if (index < 0 || index >= timesteps.length) {
-            throw new IllegalArgumentException("begin index " + index + " outside [0, " + timesteps.length + ")");
-        }
+        StepCursor.checkBeginIndex(index, timesteps.length);
     }
 
     @Override

@@ -12,11 +12,10 @@ package dev.sdserve.orchestrator.scheduler;
  * </ul>
  */
 public final class NoiseSchedule {
-    private final float[] betas;
     private final float[] alphasCumprod;
 
+    /** alphas = 1 − betas in float32; their cumulative product accumulated in double, as torch.cumprod. */
     private NoiseSchedule(float[] betas) {
-        this.betas = betas;
         this.alphasCumprod = new float[betas.length];
         double acc = 1.0;
         for (int i = 0; i < betas.length; i++) {
@@ -46,11 +45,7 @@ public final class NoiseSchedule {
     }
 
     public int trainSteps() {
-        return betas.length;
-    }
-
-    public float beta(int t) {
-        return betas[t];
+        return alphasCumprod.length;
     }
 
     /** alphas_cumprod[t] (ᾱ_t). */

@@ -145,9 +145,7 @@ public final class PndmScheduler implements Scheduler {
     /** PLMS keys on the call counter, which starts at 0 whatever the begin index (as diffusers). */
     @Override
     public void setBeginIndex(int index) {
-        if (index < 0 || index >= timesteps.length) {
-            throw new IllegalArgumentException("begin index " + index + " outside [0, " + timesteps.length + ")");
-        }
+        StepCursor.checkBeginIndex(index, timesteps.length);
     }
 
     @Override

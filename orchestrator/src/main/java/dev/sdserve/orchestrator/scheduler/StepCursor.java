@@ -16,10 +16,15 @@ final class StepCursor {
     }
 
     void setBeginIndex(int index) {
-        if (index < 0 || index >= timesteps.length) {
-            throw new IllegalArgumentException("begin index " + index + " outside [0, " + timesteps.length + ")");
-        }
+        checkBeginIndex(index, timesteps.length);
         beginIndex = index;
+    }
+
+    /** A begin index must name one of the calls. */
+    static void checkBeginIndex(int index, int calls) {
+        if (index < 0 || index >= calls) {
+            throw new IllegalArgumentException("begin index " + index + " outside [0, " + calls + ")");
+        }
     }
 
     /** The current index, initialising it from t on the first call. */

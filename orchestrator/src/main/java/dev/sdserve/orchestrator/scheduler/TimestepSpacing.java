@@ -41,6 +41,8 @@ public enum TimestepSpacing {
                 for (int k = 0; k < n; k++) out[n - 1 - k] = (long) k * ratio + stepsOffset;
             }
             case TRAILING -> {
+                // for a few n (61, 103, 121, ...) numpy's float arange yields one extra entry ≈ 0, which would be
+                // t = −1 in diffusers; only the first n entries are kept
                 double[] a = npArange(trainSteps, 0, -(double) trainSteps / n);
                 for (int k = 0; k < n; k++) out[k] = (long) Math.rint(a[k]) - 1;
             }

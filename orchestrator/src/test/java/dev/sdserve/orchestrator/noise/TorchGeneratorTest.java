@@ -43,7 +43,7 @@ class TorchGeneratorTest {
             total += mine.size();
             assertTrue(err <= TOLERANCE, dir.getFileName() + ": max abs diff " + err);
         }
-        System.out.printf("TorchGenerator vs torch.randn: max abs diff %.3g, %d of %d values bit-exact%n",
+        System.out.printf("TorchGenerator vs torch.randn: max abs diff %.3e, %d of %d values bit-exact%n",
                 worst, exact, total);
     }
 

@@ -37,7 +37,8 @@ final class InProcessStages implements AutoCloseable {
     volatile int openSessions;
 
     InProcessStages(ModelFolder model) {
-        RuntimeOptions cpu = new RuntimeOptions(ExecutionProvider.CPU, 0, "all");
+        // one ORT thread: steady timings on a loaded 2-core CI host
+        RuntimeOptions cpu = new RuntimeOptions(ExecutionProvider.CPU, 1, "all");
         unet = OrtSessions.open(model.onnx(ModelFolder.Part.UNET), cpu);
         decoder = OrtSessions.open(model.onnx(ModelFolder.Part.VAE_DECODER), cpu);
         encoder = OrtSessions.open(model.onnx(ModelFolder.Part.VAE_ENCODER), cpu);

@@ -41,6 +41,6 @@ class PndmFixtureTest {
             worst = Math.max(worst, err);
             assertTrue(err < TOLERANCE, id + " call " + k + " (t=" + ts[k] + "): max abs diff " + err);
         }
-        System.out.printf("%s: PNDM 21-call chain max abs diff vs diffusers %.3g%n", id, worst);
+        System.out.printf("%s: PNDM 21-call chain max abs diff vs diffusers %.3e%n", id, worst);
     }
 }

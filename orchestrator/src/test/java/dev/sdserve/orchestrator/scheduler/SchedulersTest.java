@@ -94,6 +94,14 @@ class SchedulersTest {
     }
 
     @Test
+    void nonFiniteNumbersWrittenAsStringsAreRead() {
+        // the fixtures' README: non-finite floats in scheduler configs are written as strings
+        Scheduler s = Schedulers.create("dpmpp_2m",
+                Reference.sd15With("lambda_min_clipped", TextNode.valueOf("-Infinity")), 20, 0);
+        assertEquals(999, s.timesteps()[0]);
+    }
+
+    @Test
     void otherBetaSchedulesAndVPrediction() {
         Scheduler lin = Schedulers.create("ddim", Reference.sd15With("beta_schedule", TextNode.valueOf("linear")), 10, 0);
         Scheduler cos = Schedulers.create("ddim",

@@ -52,19 +52,30 @@ public final class MacCounter {
     /** MACs at a square latent of side {@code nativeSide}, for the full graph and the node subset {@code shallowNodes}. */
     public static Macs count(ModelProto full, Path weightsFolder, Set<String> shallowNodes, ProbeShape shape,
                              int nativeSide) {
-        long[][] totals = new long[PROBE_SIDES.length][];
-        for (int i = 0; i < PROBE_SIDES.length; i++) totals[i] = measure(full, weightsFolder, shallowNodes, shape, PROBE_SIDES[i]);
+        long[][] totals = measure(full, weightsFolder, shallowNodes, shape, PROBE_SIDES);
         long x = (long) nativeSide * nativeSide;
         return new Macs(fit(totals, 0, x), fit(totals, 1, x));
     }
 
-    /** {full, shallow} MACs measured directly at latent side {@code side}. */
-    static long[] measure(ModelProto full, Path weightsFolder, Set<String> shallowNodes, ProbeShape shape, int side) {
+    /** {full, shallow} MACs measured directly at each latent side, with one probe session. */
+    static long[][] measure(ModelProto full, Path weightsFolder, Set<String> shallowNodes, ProbeShape shape,
+                            int... sides) {
         ModelProto probe = exposeOperands(full);
-        RuntimeOptions cpu = new RuntimeOptions(ExecutionProvider.CPU, 0, "basic");
+        // no graph optimisation: the probe runs at tiny sizes, and fusing would only cost load time
+        RuntimeOptions cpu = new RuntimeOptions(ExecutionProvider.CPU, 0, "disable");
         try (OrtSessions.Loaded loaded = OrtSessions.open(probe.toByteArray(), weightsFolder, Path.of("mac-probe"), cpu, o -> { })) {
-            Map<String, OnnxTensor> inputs = zeros(loaded.session(), shape, side);
-            try (OrtSession.Result r = loaded.session().run(inputs)) {
+            long[][] out = new long[sides.length][];
+            for (int i = 0; i < sides.length; i++) out[i] = measure(loaded.session(), full, shallowNodes, shape, sides[i]);
+            return out;
+        }
+    }
+
+    private static long[] measure(OrtSession probe, ModelProto full, Set<String> shallowNodes, ProbeShape shape,
+                                  int side) {
+        Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+        try {
+            inputs.putAll(zeros(probe, shape, side));
+            try (OrtSession.Result r = probe.run(inputs)) {
                 Map<String, long[]> shapes = new HashMap<>();
                 for (TensorProto t : full.getGraph().getInitializerList()) shapes.put(t.getName(), dims(t));
                 inputs.forEach((name, t) -> shapes.put(name, t.getInfo().getShape()));
@@ -78,11 +89,11 @@ public final class MacCounter {
                     if (shallowNodes.contains(GraphIndex.keyOf(n))) shallow += macs;
                 }
                 return new long[] {all, shallow};
-            } finally {
-                inputs.values().forEach(OnnxTensor::close);
             }
         } catch (OrtException e) {
             throw SdException.internal("MAC probe failed: " + e.getMessage(), e);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
         }
     }
 

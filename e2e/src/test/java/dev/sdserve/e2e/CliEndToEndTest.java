@@ -1,0 +1,178 @@
+package dev.sdserve.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sdserve.cli.Npy;
+import dev.sdserve.runtime.FloatTensor;
+import dev.sdserve.runtime.Png;
+import dev.sdserve.runtime.SharedFixtures;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real {@code sd} CLI ({@code java -jar cli/target/sdserve-cli.jar}) against the four services running as
+ * processes on tiny-sd15: the grid PNG's size, layout and {@code parameters} text, and {@code --latents} +
+ * {@code --save-latents} reproducing a fixture case's final latents.
+ */
+class CliEndToEndTest {
+    static final Path PROJECT = Path.of(System.getProperty("sd.project.dir", "..")).toAbsolutePath().normalize();
+    static final Path CLI_JAR = PROJECT.resolve("cli/target/sdserve-cli.jar");
+    static final long CLI_TIMEOUT_S = 300;
+
+    @TempDir
+    static Path tmp;
+    static ServiceCluster cluster;
+
+    @BeforeAll
+    static void startServices() {
+        SharedFixtures.assume();
+        ServiceCluster.Layout layout = new ServiceCluster.Layout(PROJECT, SharedFixtures.modelsRoot(), "tiny-sd15", tmp.resolve("cluster"));
+        List<ServiceCluster.Service> missing = ServiceCluster.missingJars(layout);
+        assumeTrue(missing.isEmpty(), "skipped: services not built (no quarkus-run.jar for " + missing + "); run mvn package first");
+        assumeTrue(Files.isRegularFile(CLI_JAR), "skipped: " + CLI_JAR + " not built; run mvn package -pl cli first");
+        cluster = ServiceCluster.start(layout);
+    }
+
+    @AfterAll
+    static void stopServices() {
+        if (cluster != null) cluster.close();
+    }
+
+    /** Runs the CLI jar against the cluster's orchestrator and text encoder; returns exit code and output. */
+    static CliRun sd(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", CLI_JAR.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("SD_ORCHESTRATOR", "localhost:" + cluster.port(ServiceCluster.Service.ORCHESTRATOR));
+        pb.environment().put("SD_TEXT_ENCODER", "localhost:" + cluster.port(ServiceCluster.Service.TEXT_ENCODER));
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(CLI_TIMEOUT_S, TimeUnit.SECONDS), "sd " + String.join(" ", args) + " timed out");
+        return new CliRun(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    record CliRun(int exitCode, String output) {
+    }
+
+    @Test
+    void txt2imageWritesAPaddedGridWithItsParameters() throws Exception {
+        Path png = tmp.resolve("grid.png");
+        String prompt = "A photo of an astronaut riding a horse on Mars.";
+        CliRun r = sd("txt2image", prompt, "--model", "tiny-sd15", "--steps", "5", "--n_images", "2", "--n_rows", "1",
+                "--seed", "42", "--cache_interval", "3", "--output", png.toString());
+        assertEquals(0, r.exitCode(), r.output() + "\norchestrator log:\n" + cluster.logText(ServiceCluster.Service.ORCHESTRATOR));
+        assertTrue(r.output().contains("Seed: 42"), r.output());
+
+        byte[] bytes = Files.readAllBytes(png);
+        Png.Rgb grid = Png.decode(bytes, "grid", 1 << 22);
+        // tiny-sd15's native size is 256x256: two tiles of 256 + 2*8 padding side by side, one row.
+        assertEquals(2 * (256 + 16), grid.width());
+        assertEquals(256 + 16, grid.height());
+        assertPaddingIsBlack(grid, 2, 256);
+        assertTrue(tileIsNotBlank(grid, 8, 8, 256) && tileIsNotBlank(grid, 272 + 8, 8, 256), "both tiles hold images");
+
+        String parameters = Png.readText(bytes).get("parameters");
+        assertTrue(parameters != null, "no parameters tEXt chunk in " + Png.readText(bytes));
+        String[] lines = parameters.split("\n");
+        assertEquals(3, lines.length, parameters);
+        assertEquals(prompt, lines[0]);
+        assertTrue(lines[1].startsWith("Negative prompt:"), lines[1]);
+        assertEquals("", lines[1].substring("Negative prompt:".length()).strip(), "no negative prompt was given");
+        assertTrue(lines[2].matches("Steps: 5, Sampler: PNDM, CFG scale: 7\\.5, Seed: 42, Size: 256x256, Model: tiny-sd15, "
+                + "DeepCache: interval 3 branch 0 uniform"), lines[2]);
+    }
+
+    @Test
+    void latentsInSaveLatentsOutReproducesTheFixtureCase() throws Exception {
+        Path dir = SharedFixtures.fixtures().resolve("cases/pndm_p1_dc1");
+        JsonNode meta = SharedFixtures.json(dir.resolve("case.json"));
+        Path init = tmp.resolve("latents_init.npy");
+        Npy.write(init, SharedFixtures.tensor(dir.resolve("latents_init.f32")));
+        Path saved = tmp.resolve("latents_final.npy");
+        Path png = tmp.resolve("case.png");
+        CliRun r = sd("txt2image", meta.path("prompt").asText(), "--model", "tiny-sd15", "--n_images", "1",
+                "--steps", String.valueOf(meta.path("num_inference_steps").asInt()),
+                "--cfg", String.valueOf(meta.path("guidance_scale").asDouble()),
+                "--latents", init.toString(), "--save-latents", saved.toString(), "--output", png.toString());
+        assertEquals(0, r.exitCode(), r.output() + "\norchestrator log:\n" + cluster.logText(ServiceCluster.Service.ORCHESTRATOR));
+
+        FloatTensor expected = SharedFixtures.tensor(dir.resolve("latents_final.f32"));
+        FloatTensor actual = Npy.read(saved, "--save-latents");
+        assertArrayEquals(expected.shape(), actual.shape());
+        float diff = expected.maxAbsDiff(actual);
+        assertTrue(diff <= 1e-3f, "final latents differ from the fixture by " + diff + " (tolerance 1e-3)");
+
+        // The single image is unpadded and within 1 level of the fixture's image on all but ~0.1% of values.
+        Png.Rgb img = Png.decode(Files.readAllBytes(png), "case.png", 1 << 20);
+        assertEquals(256, img.width());
+        assertEquals(256, img.height());
+        float[] ref = SharedFixtures.f32(dir.resolve("image.f32"));
+        int off = 0;
+        for (int i = 0; i < ref.length; i++) {
+            int d = Math.abs((img.rgb()[i] & 0xFF) - Math.round(ref[i] * 255));
+            assertTrue(d <= 1, "pixel value " + i + " differs by " + d + " levels");
+            if (d == 1) off++;
+        }
+        assertTrue(off <= ref.length / 1000, off + " values off by one level");
+    }
+
+    @Test
+    void tokenizePrintsThePaddedIds() throws Exception {
+        Path dir = SharedFixtures.fixtures().resolve("cases/pndm_p1_dc1");
+        int[] ids = SharedFixtures.i32(dir.resolve("prompt_ids.i32"));
+        CliRun r = sd("tokenize", SharedFixtures.json(dir.resolve("case.json")).path("prompt").asText(), "--model", "tiny-sd15");
+        assertEquals(0, r.exitCode(), r.output());
+        JsonNode json = SharedFixtures.json(writeTemp(r.output()));
+        assertEquals(77, json.path("ids").size());
+        for (int i = 0; i < 77; i++) assertEquals(ids[i], json.path("ids").get(i).asInt(), "id " + i);
+        assertEquals(false, json.path("truncated").asBoolean());
+    }
+
+    private static Path writeTemp(String text) throws Exception {
+        Path p = Files.createTempFile(tmp, "tokenize", ".json");
+        Files.writeString(p, text);
+        return p;
+    }
+
+    private static void assertPaddingIsBlack(Png.Rgb grid, int cols, int size) {
+        int tile = size + 16;
+        for (int c = 0; c < cols; c++) {
+            for (int y = 0; y < grid.height(); y++) {
+                for (int x : new int[] {c * tile, c * tile + 7, c * tile + 8 + size, c * tile + tile - 1}) {
+                    assertEquals(0, sum(grid, x, y), "padding pixel " + x + "," + y + " is not black");
+                }
+            }
+            for (int x = c * tile; x < (c + 1) * tile; x++) {
+                for (int y : new int[] {0, 7, 8 + size, tile - 1}) {
+                    assertEquals(0, sum(grid, x, y), "padding pixel " + x + "," + y + " is not black");
+                }
+            }
+        }
+    }
+
+    private static boolean tileIsNotBlank(Png.Rgb grid, int x0, int y0, int size) {
+        long total = 0;
+        for (int y = y0; y < y0 + size; y += 7) {
+            for (int x = x0; x < x0 + size; x += 7) total += sum(grid, x, y);
+        }
+        return total > 0;
+    }
+
+    private static int sum(Png.Rgb img, int x, int y) {
+        int o = (y * img.width() + x) * 3;
+        return (img.rgb()[o] & 0xFF) + (img.rgb()[o + 1] & 0xFF) + (img.rgb()[o + 2] & 0xFF);
+    }
+}

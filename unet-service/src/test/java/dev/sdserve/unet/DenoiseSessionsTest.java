@@ -1,0 +1,87 @@
+package dev.sdserve.unet;
+
+import static dev.sdserve.runtime.SharedFixtures.tensor;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sdserve.runtime.FloatTensor;
+import dev.sdserve.runtime.ModelRoots;
+import dev.sdserve.runtime.RuntimeOptions;
+import dev.sdserve.runtime.SdException;
+import dev.sdserve.runtime.SharedFixtures;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Sessions over tiny-sd15 with a store that holds one batch-2 32x32 feature (256 KiB). */
+class DenoiseSessionsTest {
+    static DenoiseSessions sessions;
+    static final Path CASE = TinyUnet.unetCase("unet_0");
+
+    @BeforeAll
+    static void start() {
+        ModelRoots roots = new ModelRoots(List.of(SharedFixtures.modelsRoot()), "tiny-sd15");
+        sessions = new DenoiseSessions(roots, RuntimeOptions.defaults(),
+                TinyUnet.settings(TinyUnet.GRAPHS, 300_000, Duration.ofMinutes(10), 3), 1);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (sessions != null) sessions.close();
+    }
+
+    static DenoiseSession open() {
+        return sessions.open("", tensor(CASE.resolve("encoder_hidden_states.f32")), 0);
+    }
+
+    @Test
+    void fullThenShallowThenFallbackAfterEviction() {
+        FloatTensor sample = tensor(CASE.resolve("sample.f32"));
+        FloatTensor expected = tensor(CASE.resolve("out_sample.f32"));
+        try (DenoiseSession a = open(); DenoiseSession b = open()) {
+            DenoiseSession.StepResult shallowFirst = a.step(sample, 981, DenoiseSession.Mode.SHALLOW);
+            assertEquals(DenoiseSession.Mode.FULL, shallowFirst.modeRun()); // nothing cached yet
+            assertFalse(shallowFirst.cacheHit());
+            assertTrue(shallowFirst.noisePred().maxAbsDiff(expected) < 2e-5);
+            DenoiseSession.StepResult hit = a.step(sample, 981, DenoiseSession.Mode.SHALLOW);
+            assertEquals(DenoiseSession.Mode.SHALLOW, hit.modeRun());
+            assertTrue(hit.cacheHit());
+            assertTrue(hit.noisePred().maxAbsDiff(expected) < 2e-5);
+            assertTrue(hit.runMs() > 0 && hit.serverMs() >= hit.runMs());
+            b.step(sample, 981, DenoiseSession.Mode.FULL); // the store holds one feature: a's is evicted
+            DenoiseSession.StepResult miss = a.step(sample, 981, DenoiseSession.Mode.SHALLOW);
+            assertEquals(DenoiseSession.Mode.FULL, miss.modeRun());
+            assertFalse(miss.cacheHit());
+            assertTrue(miss.noisePred().maxAbsDiff(expected) < 2e-5);
+            assertTrue(sessions.store().stats().evictions() >= 2);
+            assertEquals(1, sessions.store().stats().entries());
+        }
+        assertEquals(0, sessions.store().stats().bytes()); // closing freed everything
+        assertEquals(0, sessions.store().stats().sessions());
+    }
+
+    @Test
+    void closedAndUnknownSessionsAreNotFoundAndTheSessionCountIsBounded() {
+        DenoiseSession a = open();
+        String id = a.id();
+        assertEquals(a, sessions.get(id));
+        assertTrue(sessions.close(id));
+        assertFalse(sessions.close(id));
+        assertEquals(SdException.Kind.NOT_FOUND, assertThrows(SdException.class, () -> sessions.get(id)).kind());
+        assertEquals(SdException.Kind.NOT_FOUND, assertThrows(SdException.class,
+                () -> a.step(tensor(CASE.resolve("sample.f32")), 1, DenoiseSession.Mode.FULL)).kind());
+        try (DenoiseSession x = open(); DenoiseSession y = open(); DenoiseSession z = open()) {
+            assertEquals(SdException.Kind.RESOURCE_EXHAUSTED,
+                    assertThrows(SdException.class, DenoiseSessionsTest::open).kind());
+        }
+        assertEquals(SdException.Kind.INVALID_ARGUMENT, assertThrows(SdException.class,
+                () -> sessions.open("", tensor(CASE.resolve("encoder_hidden_states.f32")), 12)).kind());
+        assertEquals(SdException.Kind.NOT_FOUND, assertThrows(SdException.class,
+                () -> sessions.open("no-such-model", tensor(CASE.resolve("encoder_hidden_states.f32")), 0)).kind());
+    }
+}
