@@ -1,0 +1,49 @@
+package dev.sdserve.orchestrator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OnnxJavaType;
+import dev.sdserve.runtime.ModelFolder;
+import dev.sdserve.runtime.OrtSessions;
+import dev.sdserve.runtime.RuntimeOptions;
+import dev.sdserve.runtime.SharedFixtures;
+import dev.sdserve.runtime.TensorCodec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The cheap protobuf scan agrees with ONNX Runtime's own view of the graph inputs. */
+class OnnxInputDtypeTest {
+
+    @Test
+    void agreesWithOnnxRuntime() {
+        SharedFixtures.assume();
+        ModelFolder m = ModelFolder.open("tiny-sd15", SharedFixtures.tinyModel());
+        for (ModelFolder.Part part : ModelFolder.Part.values()) {
+            Path onnx = m.onnx(part);
+            try (OrtSessions.Loaded s = OrtSessions.open(onnx, RuntimeOptions.defaults())) {
+                for (String input : s.session().getInputNames()) {
+                    OnnxJavaType ort = TensorCodec.inputType(s.session(), input);
+                    String expected = switch (ort) {
+                        case FLOAT -> "float32";
+                        case FLOAT16 -> "float16";
+                        case INT32 -> "onnx-type-6";
+                        case INT64 -> "onnx-type-7";
+                        default -> ort.toString();
+                    };
+                    assertEquals(expected, OnnxInputDtype.of(onnx, input).orElseThrow(), part + " " + input);
+                }
+            }
+        }
+    }
+
+    @Test
+    void unreadableOrMissingGivesEmpty() throws Exception {
+        Path junk = Files.createTempFile("junk", ".onnx");
+        Files.writeString(junk, "not a protobuf at all");
+        assertTrue(OnnxInputDtype.of(junk, "sample").isEmpty());
+        assertTrue(OnnxInputDtype.of(junk.resolveSibling("missing.onnx"), "sample").isEmpty());
+        Files.delete(junk);
+    }
+}
