@@ -63,6 +63,7 @@ final class GenerationRun {
             out.println("Saved latents to " + options.saveLatents);
         }
         if (options.profile) out.print(ProfileTable.format(outcome.timings()));
+        out.flush();
         return 0;
     }
 

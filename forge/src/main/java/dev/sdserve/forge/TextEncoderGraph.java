@@ -30,7 +30,11 @@ final class TextEncoderGraph {
         return g;
     }
 
-    /** Token embedding (std 0.02, see Forge) plus the first {@code sequence} position embeddings. */
+    /**
+     * Token embedding plus the first {@code sequence} position embeddings. Both start with std 0.02 (CLIP's
+     * initializer_range), drawn uniformly from ±0.02·√3 so weights stay bit-reproducible without transcendental
+     * math; the first LayerNorm rescales them anyway.
+     */
     private static String embeddings(Scope e, String ids, String seqLen, ModelDims.Text t) {
         long[] positions = new long[ModelDims.Text.MAX_POSITIONS];
         for (int i = 0; i < positions.length; i++) positions[i] = i;

@@ -15,7 +15,9 @@ import io.quarkus.grpc.GrpcClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import io.quarkus.runtime.LaunchMode;
 import java.time.Duration;
+import java.util.Optional;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
 
@@ -61,7 +63,10 @@ public class OrchestratorProducers {
         Config c = ConfigProvider.getConfig();
         String prefix = "quarkus.grpc.clients." + client + ".";
         String host = c.getOptionalValue(prefix + "host", String.class).orElse("localhost");
-        String port = c.getOptionalValue(prefix + "port", String.class).orElse("9000");
+        // under @QuarkusTest, Quarkus connects to the client's test-port
+        Optional<String> testPort = LaunchMode.current() == LaunchMode.TEST
+                ? c.getOptionalValue(prefix + "test-port", String.class) : Optional.empty();
+        String port = testPort.or(() -> c.getOptionalValue(prefix + "port", String.class)).orElse("9000");
         return new StageEndpoint(client + "-service", host + ":" + port, deadline);
     }
 }

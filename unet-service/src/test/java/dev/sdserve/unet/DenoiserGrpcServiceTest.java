@@ -1,0 +1,145 @@
+package dev.sdserve.unet;
+
+import static dev.sdserve.runtime.SharedFixtures.tensor;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sdserve.proto.v1.CloseRequest;
+import dev.sdserve.proto.v1.DenoiseRequest;
+import dev.sdserve.proto.v1.DenoiseResponse;
+import dev.sdserve.proto.v1.DenoiserGrpc;
+import dev.sdserve.proto.v1.DescribeRequest;
+import dev.sdserve.proto.v1.OpenRequest;
+import dev.sdserve.proto.v1.OpenResponse;
+import dev.sdserve.proto.v1.StepMode;
+import dev.sdserve.proto.v1.StepRequest;
+import dev.sdserve.proto.v1.StepResponse;
+import dev.sdserve.runtime.FloatTensor;
+import dev.sdserve.runtime.GrpcProbe;
+import dev.sdserve.runtime.TensorCodec;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.file.Path;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The Denoiser service over real gRPC, with numbers checked against the tiny-sd15 fixtures. */
+@QuarkusTest
+class DenoiserGrpcServiceTest {
+    static final Path CASE = TinyUnet.unetCase("unet_0");
+
+    @ConfigProperty(name = "quarkus.grpc.server.test-port")
+    int port;
+
+    ManagedChannel channel;
+    DenoiserGrpc.DenoiserBlockingStub unary;
+
+    @BeforeEach
+    void connect() {
+        channel = GrpcProbe.channel(port);
+        unary = DenoiserGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void disconnect() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    static OpenRequest openRequest() {
+        return OpenRequest.newBuilder().setEncoderHiddenStates(
+                TensorCodec.toProto(tensor(CASE.resolve("encoder_hidden_states.f32")))).build();
+    }
+
+    static StepRequest step(String session, StepMode mode) {
+        return StepRequest.newBuilder().setSessionId(session).setTimestep(981).setMode(mode)
+                .setSample(TensorCodec.toProto(tensor(CASE.resolve("sample.f32")))).build();
+    }
+
+    static void assertMatchesFixture(StepResponse r) {
+        FloatTensor eps = TensorCodec.fromProto(r.getNoisePred(), "noise_pred");
+        assertTrue(eps.maxAbsDiff(tensor(CASE.resolve("out_sample.f32"))) < 2e-5);
+    }
+
+    @Test
+    void bidiStreamOpensThenRunsFullAndShallow() throws Exception {
+        LinkedBlockingQueue<Object> replies = new LinkedBlockingQueue<>();
+        StreamObserver<DenoiseRequest> requests = DenoiserGrpc.newStub(channel).denoise(new StreamObserver<>() {
+            public void onNext(DenoiseResponse r) { replies.add(r); }
+            public void onError(Throwable t) { replies.add(t); }
+            public void onCompleted() { replies.add("completed"); }
+        });
+        requests.onNext(DenoiseRequest.newBuilder().setOpen(openRequest()).build());
+        DenoiseResponse opened = (DenoiseResponse) replies.poll(120, TimeUnit.SECONDS);
+        assertEquals("tiny-sd15", opened.getOpened().getModel());
+        assertEquals("/up_blocks.3/attentions.1/Add_output_0", opened.getOpened().getUnet().getCacheTensor());
+        assertEquals(22, opened.getOpened().getSessionId().length());
+        requests.onNext(DenoiseRequest.newBuilder().setStep(step("", StepMode.FULL)).build());
+        StepResponse full = ((DenoiseResponse) replies.poll(60, TimeUnit.SECONDS)).getStep();
+        assertEquals(StepMode.FULL, full.getModeRun());
+        assertMatchesFixture(full);
+        requests.onNext(DenoiseRequest.newBuilder().setStep(step("", StepMode.SHALLOW)).build());
+        StepResponse shallow = ((DenoiseResponse) replies.poll(60, TimeUnit.SECONDS)).getStep();
+        assertEquals(StepMode.SHALLOW, shallow.getModeRun());
+        assertTrue(shallow.getCacheHit());
+        assertMatchesFixture(shallow); // same inputs: the shallow graph reproduces the full output
+        requests.onCompleted();
+        assertEquals("completed", replies.poll(30, TimeUnit.SECONDS));
+        // the stream's session is gone once the stream ends
+        assertCode(Status.Code.NOT_FOUND, () -> unary.step(step(opened.getOpened().getSessionId(), StepMode.FULL)));
+    }
+
+    @Test
+    void unaryOpenStepCloseAndDescribe() {
+        OpenResponse opened = unary.open(openRequest());
+        String id = opened.getSessionId();
+        StepResponse shallow = unary.step(step(id, StepMode.SHALLOW));
+        assertEquals(StepMode.FULL, shallow.getModeRun()); // nothing cached yet
+        assertFalse(shallow.getCacheHit());
+        assertMatchesFixture(shallow);
+        StepResponse hit = unary.step(step(id, StepMode.SHALLOW));
+        assertTrue(hit.getCacheHit());
+        assertMatchesFixture(hit);
+        assertTrue(unary.close(CloseRequest.newBuilder().setSessionId(id).build()).getClosed());
+        assertFalse(unary.close(CloseRequest.newBuilder().setSessionId(id).build()).getClosed());
+        var d = unary.describe(DescribeRequest.newBuilder().setCacheBranch(0).build());
+        assertEquals(323, d.getShallowNodes());
+        assertTrue(d.getFullMacs() > 3 * d.getShallowMacs() && d.getShallowMacs() > 0);
+        assertEquals("cpu", d.getExecutionProvider());
+    }
+
+    @Test
+    void unknownSessionsAndBadInputsGetClearStatuses() {
+        assertCode(Status.Code.NOT_FOUND, () -> unary.step(step("AAAAAAAAAAAAAAAAAAAAAA", StepMode.FULL)));
+        String id = unary.open(openRequest()).getSessionId();
+        try {
+            StepRequest wrongSize = step(id, StepMode.FULL).toBuilder()
+                    .setSample(TensorCodec.toProto(FloatTensor.zeros(2, 4, 30, 32))).build();
+            assertTrue(assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.step(wrongSize)).contains("sample"));
+            StepRequest wrongBatch = step(id, StepMode.FULL).toBuilder()
+                    .setSample(TensorCodec.toProto(FloatTensor.zeros(1, 4, 32, 32))).build();
+            assertTrue(assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.step(wrongBatch)).contains("batch"));
+            StepRequest wrongType = step(id, StepMode.FULL).toBuilder()
+                    .setSample(TensorCodec.toProtoInt32(new long[] {2, 4, 32, 32}, new int[2 * 4 * 32 * 32])).build();
+            assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.step(wrongType));
+            assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.step(step(id, StepMode.STEP_MODE_UNSPECIFIED)));
+            assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.open(openRequest().toBuilder().setCacheBranch(12).build()));
+        } finally {
+            unary.close(CloseRequest.newBuilder().setSessionId(id).build());
+        }
+    }
+
+    static String assertCode(Status.Code code, Runnable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        return e.getStatus().getDescription();
+    }
+}
