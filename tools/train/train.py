@@ -52,6 +52,7 @@ def parse_args(argv=None):
     p.add_argument("--p-uncond", type=float, default=0.1, help="caption dropout for CFG")
     p.add_argument("--resume-vae", help="load a VAE checkpoint instead of training one")
     p.add_argument("--smoke", action="store_true", help="a few steps of everything, to test the code")
+    p.add_argument("--bench", default="", help="time 20 UNet steps at these batch sizes first (e.g. 256,512)")
     a = p.parse_args(argv)
     if a.smoke:
         a.vae_steps, a.unet_steps, a.batch, a.vae_batch = 20, 20, 16, 8
@@ -251,6 +252,23 @@ def vae_check(vae, dev, n=200):
     return checker.accuracy(imgs, prompts), float(((rec / 2 + 0.5).clamp(0, 1) - x).abs().mean())
 
 
+def bench(args, vae, sf, tok, gen):
+    """Seconds per UNet training step at several batch sizes (to size a run)."""
+    out = {}
+    for b in [int(x) for x in args.bench.split(",") if x]:
+        a = copy.copy(args)
+        a.batch, a.unet_steps, a.unet_seconds = b, 5, 1e9
+        train_unet(a, vae, sf, tok, gen)  # warm-up (cudnn autotune, allocator)
+        a.unet_steps = 25
+        t0 = time.time()
+        train_unet(a, vae, sf, tok, gen)
+        if args.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        out[b] = round((time.time() - t0) / 25, 4)
+        log(f"bench batch {b}: {out[b]} s/step (incl. model setup)")
+    return out
+
+
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
@@ -283,6 +301,8 @@ def main(argv=None):
     info.update(vae_recon_checker=acc, vae_recon_l1=l1)
     log(f"scaling_factor {sf:.5f} ({sinfo}); VAE reconstructions: checker {acc}, L1 {l1:.4f}")
 
+    if args.bench:
+        info["bench_s_per_step"] = bench(args, vae, sf, tok, gen)
     unet, te, uinfo = train_unet(args, vae, sf, tok, gen)
     info.update(uinfo)
     torch.save({"unet": unet.state_dict(), "text_encoder": te.state_dict(), "info": info},

@@ -83,6 +83,10 @@ public final class GenerationOptions {
             description = "Write a cheap preview every K steps to <output>.preview.png (default: 0 = none).")
     int preview;
 
+    @Option(names = "--orchestrator", paramLabel = "HOST:PORT",
+            description = "Orchestrator address (default: $" + Endpoint.ORCHESTRATOR_ENV + ", else localhost:50051).")
+    String orchestrator;
+
     /** Picocli's completion candidates for --scheduler. */
     static final class SchedulerNames implements Iterable<String> {
         @Override

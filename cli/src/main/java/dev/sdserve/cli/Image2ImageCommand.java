@@ -40,10 +40,6 @@ final class Image2ImageCommand implements Callable<Integer> {
     @Mixin
     DeepCacheOptions deepCache;
 
-    @Option(names = "--orchestrator", paramLabel = "HOST:PORT",
-            description = "Orchestrator address (default: $" + Endpoint.ORCHESTRATOR_ENV + ", else localhost:50051).")
-    String orchestrator;
-
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
@@ -61,6 +57,6 @@ final class Image2ImageCommand implements Callable<Integer> {
         GenerateRequest.Builder request = options.request(prompt, deepCache).setInitImage(InitImage.newBuilder()
                 .setEncodedImage(ByteString.copyFrom(Png.encode(InitImages.resizeNearest(img, width, height))))
                 .setStrength(strength));
-        return new GenerationRun(options, Endpoint.orchestrator(orchestrator), cmd.getOut(), cmd.getErr()).run(request.build());
+        return new GenerationRun(options, Endpoint.orchestrator(options.orchestrator), cmd.getOut(), cmd.getErr()).run(request.build());
     }
 }

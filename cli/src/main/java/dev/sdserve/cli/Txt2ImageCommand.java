@@ -4,7 +4,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -24,15 +23,11 @@ final class Txt2ImageCommand implements Callable<Integer> {
     @Mixin
     DeepCacheOptions deepCache;
 
-    @Option(names = "--orchestrator", paramLabel = "HOST:PORT",
-            description = "Orchestrator address (default: $" + Endpoint.ORCHESTRATOR_ENV + ", else localhost:50051).")
-    String orchestrator;
-
     @Override
     public Integer call() throws Exception {
         options.validate(spec.commandLine());
         deepCache.validate(spec.commandLine());
-        GenerationRun run = new GenerationRun(options, Endpoint.orchestrator(orchestrator),
+        GenerationRun run = new GenerationRun(options, Endpoint.orchestrator(options.orchestrator),
                 spec.commandLine().getOut(), spec.commandLine().getErr());
         return run.run(options.request(prompt, deepCache).build());
     }

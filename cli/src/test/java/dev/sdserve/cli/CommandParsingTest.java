@@ -61,7 +61,7 @@ class CommandParsingTest {
         assertTrue(d.uniform);
         assertEquals(15.0, d.center);
         assertEquals(1.4, d.pow);
-        assertNull(c.orchestrator);
+        assertNull(c.options.orchestrator);
     }
 
     @Test
@@ -78,7 +78,7 @@ class CommandParsingTest {
         assertEquals(Path.of("grid.png"), o.output);
         assertEquals(Path.of("final.npy"), o.saveLatents);
         assertTrue(o.profile);
-        assertEquals("h:1", c.orchestrator);
+        assertEquals("h:1", c.options.orchestrator);
         assertEquals(Path.of("grid.preview.png"), o.previewPath());
 
         GenerateRequest r = o.request(c.prompt, c.deepCache).build();

@@ -131,6 +131,8 @@ public final class ServiceCluster implements AutoCloseable {
                 "-Dsd.models.default-model=" + layout.defaultModel(),
                 "-Dsd.unet.graph-cache-dir=" + layout.workDir().resolve("unet-graphs")));
         if (s == Service.ORCHESTRATOR) {
+            // the cancel test reads the UNet session ids from these debug lines
+            cmd.add("-Dquarkus.log.category.\"dev.sdserve.orchestrator.client\".level=DEBUG");
             for (Service stage : List.of(Service.TEXT_ENCODER, Service.UNET, Service.VAE)) {
                 cmd.add("-Dquarkus.grpc.clients." + stage.clientName + ".host=localhost");
                 cmd.add("-Dquarkus.grpc.clients." + stage.clientName + ".port=" + port(stage));

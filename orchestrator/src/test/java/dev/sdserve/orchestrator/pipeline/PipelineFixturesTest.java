@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.ModelFolder;
-import dev.sdserve.runtime.Png;
+import dev.sdserve.runtime.ImageDiff;
 import dev.sdserve.runtime.SharedFixtures;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,19 +86,8 @@ class PipelineFixturesTest {
     }
 
     /** At most 1 level on at most 0.1% of the 8-bit values (README tolerance). */
-    static void assertImageMatches(FixtureCase c, byte[] png) {
-        Png.Rgb got = Png.decode(png, "result", 1 << 24);
-        Png.Rgb want = Png.decode(c.bytes("image.png"), "image.png", 1 << 24);
-        assertEquals(want.width(), got.width());
-        assertEquals(want.height(), got.height());
-        int off = 0;
-        int worst = 0;
-        for (int i = 0; i < want.rgb().length; i++) {
-            int d = Math.abs((want.rgb()[i] & 0xFF) - (got.rgb()[i] & 0xFF));
-            worst = Math.max(worst, d);
-            if (d > 0) off++;
-        }
-        assertTrue(worst <= 1, c.id() + ": an 8-bit value differs by " + worst);
-        assertTrue(off <= want.rgb().length / 1000, c.id() + ": " + off + " 8-bit values differ");
+    private static void assertImageMatches(FixtureCase c, byte[] png) {
+        ImageDiff d = ImageDiff.of(c.bytes("image.png"), png);
+        assertTrue(d.withinFixtureTolerance(), c.id() + ": " + d);
     }
 }

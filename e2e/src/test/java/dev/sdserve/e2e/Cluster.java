@@ -1,0 +1,45 @@
+package dev.sdserve.e2e;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sdserve.runtime.SharedFixtures;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The one {@link ServiceCluster} the e2e tests of this JVM share (starting four services costs seconds).
+ * Tests are skipped, with a message saying why, when ../shared or a service's quarkus-run.jar is missing.
+ */
+final class Cluster {
+    private static ServiceCluster shared;
+    private static RuntimeException startFailure;
+
+    private Cluster() {
+    }
+
+    /** The running cluster; skips the calling test when it cannot run here. */
+    static synchronized ServiceCluster get() {
+        SharedFixtures.assume();
+        ServiceCluster.Layout layout = layout();
+        List<ServiceCluster.Service> missing = ServiceCluster.missingJars(layout);
+        assumeTrue(missing.isEmpty(), "skipped: not built yet (run mvn package on the services): " + missing);
+        if (startFailure != null) throw startFailure;
+        if (shared == null) {
+            try {
+                shared = ServiceCluster.start(layout); // its shutdown hook stops it when the test JVM exits
+            } catch (RuntimeException e) {
+                startFailure = e;
+                throw e;
+            }
+        }
+        return shared;
+    }
+
+    static ServiceCluster.Layout layout() {
+        String prop = System.getProperty("sd.project.dir");
+        Path project = prop != null && !prop.isBlank() ? Path.of(prop) : Path.of("..");
+        project = project.toAbsolutePath().normalize();
+        return new ServiceCluster.Layout(project, SharedFixtures.modelsRoot(), "tiny-sd15",
+                project.resolve("e2e/target/e2e-cluster"));
+    }
+}
