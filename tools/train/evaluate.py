@@ -78,10 +78,14 @@ def providers(choice):
 
 
 class Pipeline:
-    def __init__(self, model, prov):
+    def __init__(self, model, prov, threads=None):
         import onnxruntime as ort
-        self.model, self.prov = model, prov
-        sess = lambda part: ort.InferenceSession(os.path.join(model, part, "model.onnx"), providers=prov)  # noqa: E731
+        self.model, self.prov, self.threads = model, prov, threads
+        opt = ort.SessionOptions()
+        if threads:
+            opt.intra_op_num_threads = threads
+        sess = lambda part: ort.InferenceSession(os.path.join(model, part, "model.onnx"), opt,  # noqa: E731
+                                                 providers=prov)
         self.tok = bpe.ClipBpe.load(os.path.join(model, "tokenizer"))
         self.te, self.unet, self.dec = sess("text_encoder"), sess("unet"), sess("vae_decoder")
         with open(os.path.join(model, "vae_decoder", "config.json")) as f:
@@ -93,7 +97,7 @@ class Pipeline:
     def deepcache(self):
         if self._dc is None:
             import deepcache_onnx
-            self._dc = deepcache_onnx.sessions(os.path.join(self.model, "unet", "model.onnx"), self.prov)
+            self._dc = deepcache_onnx.sessions(os.path.join(self.model, "unet", "model.onnx"), self.prov, self.threads)
         return self._dc
 
     def embed(self, prompts):
@@ -166,6 +170,15 @@ def grid(rows, pad=4):
     return out
 
 
+def run_config(job):
+    """One generation run (in a worker process): returns the job, images, stats and seconds."""
+    model, prov, threads, prompts, seed, steps, guidance, interval = job["args"]
+    pipe = Pipeline(model, prov, threads)
+    t0 = time.time()
+    imgs, st = pipe.generate(prompts, seed, steps, guidance, interval)
+    return job["name"], imgs, st, round(time.time() - t0, 2)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)
@@ -177,65 +190,73 @@ def main(argv=None):
     p.add_argument("--extra", default="", help="extra no-cache runs 'steps:guidance,...', e.g. 20:7.5,50:3")
     p.add_argument("--two-shape", type=int, default=0, help="also score this many two-shape prompts (no cache)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu"])
+    p.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (CPU threads split evenly)")
     p.add_argument("--json", required=True)
     p.add_argument("--sample-png")
     p.add_argument("--save-images", help="folder for the per-config image arrays (.npy)")
     a = p.parse_args(argv)
     prov = providers(a.device)
-    pipe = Pipeline(a.model, prov)
     prompts = world.eval_prompts(a.n)
+    threads = max(1, (os.cpu_count() or 1) // a.jobs) if a.jobs > 1 else None
+    jobs = []
+    for iv in [int(x) for x in a.intervals.split(",")]:
+        jobs.append({"name": f"dc{iv}", "interval": iv, "steps": a.steps, "guidance": a.guidance,
+                     "args": (a.model, prov, threads, prompts, a.seed, a.steps, a.guidance, iv)})
+    for spec in [s for s in a.extra.split(",") if s]:
+        steps, g = int(spec.split(":")[0]), float(spec.split(":")[1])
+        jobs.append({"name": f"extra_{steps}_{g}", "interval": 1, "steps": steps, "guidance": g,
+                     "args": (a.model, prov, threads, prompts, a.seed, steps, g, 1)})
     import torch
+    caps = []
+    if a.two_shape:
+        scene = world.sample_batch(a.two_shape, torch.Generator().manual_seed(99), "cpu", p_two=1.0, p_no_bg=0.0)
+        caps = world.scene_captions(scene)
+        jobs.append({"name": "two", "interval": 1, "steps": a.steps, "guidance": a.guidance,
+                     "args": (a.model, prov, threads, caps, a.seed + 10000, a.steps, a.guidance, 1)})
+    t0 = time.time()
+    if a.jobs > 1:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+        with cf.ProcessPoolExecutor(a.jobs, mp_context=mp.get_context("spawn")) as ex:
+            done = list(ex.map(run_config, jobs))
+    else:
+        done = [run_config(j) for j in jobs]
+    wall = time.time() - t0
+    out = {name: (imgs, st, sec) for name, imgs, st, sec in done}
     gt = world.render_captions(prompts, torch.Generator().manual_seed(7))
     gt = (gt.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
-    results = {"providers": prov, "n": len(prompts), "steps": a.steps, "guidance": a.guidance,
-               "ground_truth": checker.accuracy(gt, prompts), "runs": []}
+    results = {"providers": prov, "n": len(prompts), "jobs": a.jobs, "threads_per_job": threads,
+               "wall_seconds": round(wall, 1), "ground_truth": checker.accuracy(gt, prompts), "runs": []}
     print("ground truth:", results["ground_truth"], flush=True)
-    base = None
-    images = {}
-    for iv in [int(x) for x in a.intervals.split(",")]:
-        t0 = time.time()
-        imgs, st = pipe.generate(prompts, a.seed, a.steps, a.guidance, iv)
-        sec = time.time() - t0
-        acc = checker.accuracy(imgs, prompts)
-        run = dict(interval=iv, steps=a.steps, guidance=a.guidance, seconds=round(sec, 2), **st, accuracy=acc)
-        if base is None:
-            base = imgs
-        run["mean_abs_diff_vs_nocache"] = float(np.abs(imgs.astype(np.float32) - base.astype(np.float32)).mean())
-        results["runs"].append(run)
-        images[iv] = imgs
-        print(json.dumps(run), flush=True)
-    for spec in [s for s in a.extra.split(",") if s]:
-        steps, g = spec.split(":")
-        t0 = time.time()
-        imgs, st = pipe.generate(prompts, a.seed, int(steps), float(g), 1)
-        run = dict(interval=1, steps=int(steps), guidance=float(g), seconds=round(time.time() - t0, 2), **st,
-                   accuracy=checker.accuracy(imgs, prompts))
+    base = out[jobs[0]["name"]][0]
+    for j in jobs:
+        imgs, st, sec = out[j["name"]]
+        if j["name"] == "two":
+            results["two_shape"] = dict(n=len(caps), steps=j["steps"], guidance=j["guidance"], seconds=sec,
+                                        accuracy=checker.accuracy(imgs, caps), **st)
+            print("two-shape:", json.dumps(results["two_shape"]), flush=True)
+            continue
+        run = dict(name=j["name"], interval=j["interval"], steps=j["steps"], guidance=j["guidance"], seconds=sec,
+                   **st, accuracy=checker.accuracy(imgs, prompts))
+        if j["steps"] == a.steps and j["guidance"] == a.guidance:
+            run["mean_abs_diff_vs_first"] = float(np.abs(imgs.astype(np.float32) - base.astype(np.float32)).mean())
         results["runs"].append(run)
         print(json.dumps(run), flush=True)
-    if a.two_shape:
-        g = torch.Generator().manual_seed(99)
-        scene = world.sample_batch(a.two_shape, g, "cpu", p_two=1.0, p_no_bg=0.0)
-        caps = world.scene_captions(scene)
-        imgs, st = pipe.generate(caps, a.seed + 10000, a.steps, a.guidance, 1)
-        results["two_shape"] = dict(n=len(caps), accuracy=checker.accuracy(imgs, caps), **st)
-        print("two-shape:", json.dumps(results["two_shape"]), flush=True)
-        images["two"] = imgs
     with open(a.json, "w") as f:
         json.dump(results, f, indent=1)
     if a.sample_png:
-        pick = [0, 23, 47, 71, 95, 119, 143, 167][: min(8, len(prompts))]
-        pick = [i for i in pick if i < len(prompts)]
-        rows = [[images[1][i] for i in pick]]
-        if 3 in images:
-            rows.append([images[3][i] for i in pick])
+        pick = [i for i in [0, 23, 47, 71, 95, 119, 143, 167] if i < len(prompts)]
+        rows = [[out[jobs[0]["name"]][0][i] for i in pick]]
+        if "dc3" in out and jobs[0]["name"] != "dc3":
+            rows.append([out["dc3"][0][i] for i in pick])
         write_png(a.sample_png, grid(rows))
         with open(os.path.splitext(a.sample_png)[0] + ".txt", "w") as f:
-            f.write("columns, left to right (row 1: no cache; row 2: DeepCache N=3):\n")
+            f.write(f"columns, left to right (row 1: {jobs[0]['name']}; row 2 if present: DeepCache N=3):\n")
             f.write("\n".join(prompts[i] for i in pick) + "\n")
     if a.save_images:
         os.makedirs(a.save_images, exist_ok=True)
-        for k, v in images.items():
-            np.save(os.path.join(a.save_images, f"images_{k}.npy"), v)
+        for name, (imgs, _, _) in out.items():
+            np.save(os.path.join(a.save_images, f"images_{name}.npy"), imgs)
 
 
 if __name__ == "__main__":

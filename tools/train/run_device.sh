@@ -1,31 +1,41 @@
 #!/bin/bash
-# Runs training + export + evaluation on a GPU machine in one go, writing everything under $OUT.
-#   tools/train/run_device.sh smoke                 # ~2 min: environment, short training, full evaluation path
-#   tools/train/run_device.sh full [UNET_SECONDS]   # the real run (see README.md)
+# Training + export + evaluation on a GPU machine in one go (see README.md).
+#   tools/train/run_device.sh smoke                 # short: environment, timings, the whole path end to end
+#   tools/train/run_device.sh full [UNET_SECONDS]   # the real run
+# Results go to $OUT (default /tmp/shapes-out), packed into few files:
+#   model_small.tar (the model folder without unet/model.onnx), unet.onnx, unet_te.pt, vae.pt (EMA / VAE
+#   checkpoints), info.tar (logs, train_info.json, eval.json), sample.png, sample.txt.
 set -u
 MODE=${1:-full}
-UNET_SECONDS=${2:-330}
+UNET_SECONDS=${2:-300}
 HERE="$(cd "$(dirname "$0")" && pwd)"
 OUT=${OUT:-/tmp/shapes-out}
-mkdir -p "$OUT"
+W=${WORKDIR:-/tmp/shapes-work}
+mkdir -p "$OUT" "$W"
 PY=${PY:-python3}
+export PYTHONUNBUFFERED=1
 {
   $PY -c "import torch, onnxruntime as o; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'ort', o.__version__, o.get_available_providers())"
   $PY -c "import onnx; print('onnx', onnx.__version__)"
   $PY -c "import transformers; print('transformers', transformers.__version__)"
-  $PY -c "import diffusers; print('diffusers', diffusers.__version__)"
-  nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv; nproc
-} > "$OUT/env.txt" 2>&1
-cat "$OUT/env.txt" | grep -v -i warn | tail -12
+  nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader; nproc
+} > "$W/env.txt" 2>&1
+grep -v -i warn "$W/env.txt"
 if [ "$MODE" = smoke ]; then
-  TRAIN_ARGS="--vae-steps 100000 --vae-seconds 20 --unet-steps 100000 --unet-seconds 40 --bench 256,512,1024"
-  EVAL_ARGS="--n 200 --steps 50 --intervals 1,3"
+  TRAIN_ARGS="--vae-steps 100000 --vae-seconds 15 --unet-steps 100000 --unet-seconds 25 --bench 256,512,1024"
 else
-  TRAIN_ARGS="--vae-steps 3000 --vae-seconds 80 --unet-steps 100000 --unet-seconds $UNET_SECONDS"
-  EVAL_ARGS="--n 200 --steps 50 --intervals 1,2,3,5 --extra ${EXTRA:-20:7.5,50:3} --two-shape ${TWO:-50}"
+  TRAIN_ARGS="--vae-steps ${VAE_STEPS:-4000} --vae-seconds ${VAE_SECONDS:-60} --unet-steps ${UNET_STEPS:-100000} --unet-seconds $UNET_SECONDS --batch ${BATCH:-512}"
 fi
-$PY "$HERE/train.py" --out "$OUT/model" --work "$OUT/work" $TRAIN_ARGS 2>&1 | grep -v -i warn | tee "$OUT/train.log" | grep -v "^ " | tail -40
-$PY "$HERE/check_tokenizer.py" "$OUT/model/tokenizer" 2>&1 | tee "$OUT/tokenizer_check.txt" | tail -3
-$PY "$HERE/evaluate.py" --model "$OUT/model" $EVAL_ARGS --json "$OUT/eval.json" --sample-png "$OUT/sample.png" \
-  2>&1 | grep -v -i warn | tee "$OUT/eval.log" | tail -20
-du -sh "$OUT"/model/*
+EVAL_ARGS="--n 200 --steps 50 --intervals 1,2,3,5 --extra ${EXTRA:-20:7.5,50:3} --two-shape ${TWO:-50} --jobs ${JOBS:-7}"
+pack() {
+  tar -C "$W" -cf "$OUT/info.tar" env.txt train.log tokenizer_check.txt work/train_info.json eval.json eval.log 2>/dev/null
+}
+$PY "$HERE/train.py" --out "$W/model" --work "$W/work" $TRAIN_ARGS 2>&1 | grep -v -i warn | tee "$W/train.log" | grep -v "^ " | cut -c1-1500
+tar -C "$W/model" --exclude unet/model.onnx -cf "$OUT/model_small.tar" .
+cp "$W/model/unet/model.onnx" "$OUT/unet.onnx"; cp "$W/work/"*.pt "$OUT/"
+$PY "$HERE/check_tokenizer.py" "$W/model/tokenizer" > "$W/tokenizer_check.txt" 2>&1; tail -2 "$W/tokenizer_check.txt"
+pack
+$PY "$HERE/evaluate.py" --model "$W/model" $EVAL_ARGS --json "$W/eval.json" --sample-png "$OUT/sample.png" \
+  2>&1 | grep -v -i warn | tee "$W/eval.log"
+pack
+ls -la "$OUT"; du -sh "$W"/model/*

@@ -11,19 +11,17 @@ import dev.sdserve.proto.v1.GenerateRequest;
 import dev.sdserve.proto.v1.GeneratedImage;
 import dev.sdserve.proto.v1.InitImage;
 import dev.sdserve.proto.v1.StepMode;
-import dev.sdserve.proto.v1.StepProgress;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.ImageDiff;
 import dev.sdserve.runtime.SharedFixtures;
 import dev.sdserve.runtime.TensorCodec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -57,7 +55,7 @@ class GenerateFixturesE2eTest {
         FloatTensor latents = TensorCodec.fromProto(img.getLatents(), "latents");
         float diff = latents.maxAbsDiff(SharedFixtures.tensor(dir.resolve("latents_final.f32"), 1, 4, 32, 32));
         ImageDiff image = ImageDiff.of(read(dir.resolve("image.png")), img.getPng().toByteArray());
-        record(path, diff, image, g.progress());
+        record(path, diff, image, g);
 
         assertEquals(fullPattern(c), g.progress().stream().map(p -> p.getMode() == StepMode.FULL).toList(),
                 "FULL/SHALLOW pattern of the progress events");
@@ -91,17 +89,10 @@ class GenerateFixturesE2eTest {
         return out;
     }
 
-    private static void record(String path, float diff, ImageDiff image, List<StepProgress> progress) {
-        long full = progress.stream().filter(p -> p.getMode() == StepMode.FULL).count();
-        String line = String.format("%-28s calls %2d full %2d  max |latent diff| %.3e  image: %s%n", path,
-                progress.size(), full, diff, image);
-        try {
-            Path out = Path.of("target", "e2e-results.txt");
-            Files.createDirectories(out.getParent());
-            Files.writeString(out, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private static void record(String path, float diff, ImageDiff image, Generations g) {
+        long full = g.progress().stream().filter(p -> p.getMode() == StepMode.FULL).count();
+        Results.append(String.format(Locale.ROOT, "%-28s calls %2d full %2d  max |latent diff| %.3e  image: %s  [%s]",
+                path, g.progress().size(), full, diff, image, g.timings() == null ? "" : Results.timings(g.timings())));
     }
 
     private static List<String> list(String group) {

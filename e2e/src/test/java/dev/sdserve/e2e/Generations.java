@@ -12,25 +12,33 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** One Generate call's events, collected. */
-record Generations(List<StepProgress> progress, GenerateResult result, Timings timings) {
+record Generations(List<StepProgress> progress, List<byte[]> previews, GenerateResult result, Timings timings) {
 
     /** Runs {@code request} to the end through the orchestrator of {@code cluster}. */
     static Generations run(ServiceCluster cluster, GenerateRequest request) {
         Iterator<GenerateEvent> events = ImageGenerationGrpc.newBlockingStub(
                 cluster.channel(ServiceCluster.Service.ORCHESTRATOR)).withDeadlineAfter(5, TimeUnit.MINUTES)
                 .generate(request);
+        List<GenerateEvent> all = new ArrayList<>();
+        events.forEachRemaining(all::add);
+        return of(all);
+    }
+
+    /** Sorts a finished call's events by kind. */
+    static Generations of(List<GenerateEvent> events) {
         List<StepProgress> progress = new ArrayList<>();
+        List<byte[]> previews = new ArrayList<>();
         GenerateResult result = null;
         Timings timings = null;
-        while (events.hasNext()) {
-            GenerateEvent e = events.next();
+        for (GenerateEvent e : events) {
             switch (e.getKindCase()) {
                 case PROGRESS -> progress.add(e.getProgress());
+                case PREVIEW -> previews.add(e.getPreview().getPng().toByteArray());
                 case RESULT -> result = e.getResult();
                 case TIMINGS -> timings = e.getTimings();
                 default -> { }
             }
         }
-        return new Generations(progress, result, timings);
+        return new Generations(progress, previews, result, timings);
     }
 }

@@ -72,6 +72,7 @@ public final class ServiceCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(c.shutdownHook);
         try {
             Files.createDirectories(layout.workDir());
+            for (Service s : Service.values()) Files.deleteIfExists(c.log(s)); // a restart appends; a new cluster starts afresh
             for (Service s : Service.values()) c.ports.put(s, freePort());
             for (Service s : List.of(Service.TEXT_ENCODER, Service.UNET, Service.VAE)) c.launch(s);
             for (Service s : List.of(Service.TEXT_ENCODER, Service.UNET, Service.VAE)) c.awaitServing(s);

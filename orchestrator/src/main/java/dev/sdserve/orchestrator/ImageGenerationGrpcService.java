@@ -10,6 +10,7 @@ import dev.sdserve.proto.v1.ListModelsRequest;
 import dev.sdserve.proto.v1.ListModelsResponse;
 import dev.sdserve.runtime.GrpcErrors;
 import io.grpc.Context;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
@@ -47,11 +48,13 @@ public class ImageGenerationGrpcService extends ImageGenerationGrpc.ImageGenerat
             GenerateEvents events = new GenerateEvents(responses);
             events.finish(pipeline.generate(req, events, cancel));
             responses.onCompleted();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (cancel.isCancelled()) {
                 LOG.debugf("generation cancelled: %s", e.getMessage());
             } else {
-                responses.onError(GrpcErrors.toStatus(e));
+                StatusRuntimeException status = GrpcErrors.toStatus(e);
+                LOG.infof("generation failed: %s", status.getStatus());
+                responses.onError(status);
             }
         } finally {
             Context.current().removeListener(onCancel);

@@ -59,11 +59,6 @@ final class GrpcDenoiserSession implements DenoiserSession, ClientResponseObserv
         return s;
     }
 
-    /** The service's id of this session. */
-    String sessionId() {
-        return sessionId;
-    }
-
     @Override
     public StepResult step(FloatTensor sample, double t, StepMode mode) {
         send(DenoiseRequest.newBuilder().setStep(StepRequest.newBuilder().setSample(TensorCodec.toProto(sample))

@@ -52,7 +52,7 @@ public final class DenoisingLoop {
             double t = timesteps[beginIndex + call];
             StepMode mode = settings.cacheSchedule().mode(stepIndex.indexOf(t));
             FloatTensor x = scheduler.scaleModelInput(settings.cfg() ? latents.concat0(latents) : latents, t);
-            double schedulerMs = StageTimings.millisSince(start);
+            double schedulerMs = StageTimings.millisSince(start); // scheduler = scale_model_input + guidance + step
             StepResult unetOut = timedUnet(unet, x, t, mode);
             long stepStart = System.nanoTime();
             FloatTensor eps = settings.cfg() ? guide(unetOut.noisePred()) : unetOut.noisePred();

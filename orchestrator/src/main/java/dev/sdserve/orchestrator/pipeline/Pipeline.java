@@ -32,19 +32,12 @@ public final class Pipeline {
         StageTimings timings = new StageTimings();
         Scheduler scheduler = Schedulers.create(req.scheduler(), req.model().schedulerConfig(), req.steps(), req.seed());
         FloatTensor emb = timings.time(Stage.TEXT_ENCODE, () -> textEmbeddings(req));
-        FloatTensor noise = req.initialLatents().orElseGet(() -> InitialNoise.draw(req.seed(), req.latentShape()));
-        int begin = req.beginIndex();
-        FloatTensor latents = req.initImage().isPresent()
-                ? noisedImage(req, scheduler, noise, begin, timings)
-                : noise.scale((float) scheduler.initNoiseSigma());
-        int calls = scheduler.timesteps().length - begin;
-        CacheParams c = req.cache();
-        var settings = new DenoisingLoop.Settings(req.guidance(),
-                CacheSchedules.create(c.interval(), c.nonUniform(), c.center(), c.power(), calls), req.previewInterval());
+        FloatTensor latents = initialLatents(req, scheduler, timings);
+        DenoisingLoop loop = new DenoisingLoop(scheduler, settings(req, scheduler), events, timings, cancel);
         cancel.throwIfCancelled();
-        try (DenoiserSession unet = stages.denoiser().open(req.model().name(), emb, c.branch());
+        try (DenoiserSession unet = stages.denoiser().open(req.model().name(), emb, req.cache().branch());
              Cancellation.Registration onCancel = cancel.onCancel(unet::abort)) {
-            latents = new DenoisingLoop(scheduler, settings, events, timings, cancel).run(unet, latents, begin);
+            latents = loop.run(unet, latents, req.beginIndex());
         }
         cancel.throwIfCancelled();
         FloatTensor finalLatents = latents;
@@ -53,12 +46,31 @@ public final class Pipeline {
         return result(req, scheduler, finalLatents, rgb, timings);
     }
 
+    /**
+     * The latents the loop starts from: the N(0,1) draw (given, or from the seed) times init_noise_sigma; for
+     * img2img the encoded image noised to the first timestep that runs.
+     */
+    private FloatTensor initialLatents(GenerationRequest req, Scheduler scheduler, StageTimings timings) {
+        FloatTensor noise = req.initialLatents().orElseGet(() -> InitialNoise.draw(req.seed(), req.latentShape()));
+        return req.initImage().isPresent() ? noisedImage(req, scheduler, noise, timings)
+                : noise.scale((float) scheduler.initNoiseSigma());
+    }
+
+    /** Guidance, preview interval, and the DeepCache schedule over the calls that actually run. */
+    private static DenoisingLoop.Settings settings(GenerationRequest req, Scheduler scheduler) {
+        CacheParams c = req.cache();
+        int calls = scheduler.timesteps().length - req.beginIndex();
+        return new DenoisingLoop.Settings(req.guidance(),
+                CacheSchedules.create(c.interval(), c.nonUniform(), c.center(), c.power(), calls), req.previewInterval());
+    }
+
     /** The UNet's encoder_hidden_states: [uncond x n, cond x n] with CFG, else [cond x n]. */
     private FloatTensor textEmbeddings(GenerationRequest req) {
         List<String> prompts = req.cfg() ? List.of(req.negativePrompt(), req.prompt()) : List.of(req.prompt());
         FloatTensor encoded = stages.textEncoder().encode(req.model().name(), prompts);
-        SdException.require(encoded.dim(0) == prompts.size(), "text encoder returned " + encoded + " for "
-                + prompts.size() + " prompts");
+        if (encoded.dim(0) != prompts.size()) {
+            throw SdException.internal("text-encoder-service returned " + encoded + " for " + prompts.size() + " prompts", null);
+        }
         List<FloatTensor> batch = new ArrayList<>();
         for (int p = 0; p < prompts.size(); p++) {
             batch.addAll(Collections.nCopies(req.nImages(), encoded.slice0(p, p + 1)));
@@ -67,8 +79,7 @@ public final class Pipeline {
     }
 
     /** img2img: the encoded image, scaled and noised to the first timestep that runs (diffusers' prepare_latents). */
-    private FloatTensor noisedImage(GenerationRequest req, Scheduler scheduler, FloatTensor noise, int begin,
-                                    StageTimings timings) {
+    private FloatTensor noisedImage(GenerationRequest req, Scheduler scheduler, FloatTensor noise, StageTimings timings) {
         InitImage init = req.initImage().orElseThrow();
         FloatTensor mean = timings.time(Stage.VAE, () -> stages.vae().encode(req.model().name(), init));
         long[] want = req.latentShape();
@@ -78,6 +89,7 @@ public final class Pipeline {
         SdException.require(mean.dim(0) == 1 || mean.dim(0) == req.nImages(),
                 "init_image: " + mean.dim(0) + " images for n_images " + req.nImages());
         if (mean.dim(0) == 1) mean = FloatTensor.concat0(Collections.nCopies(req.nImages(), mean));
+        int begin = req.beginIndex();
         scheduler.setBeginIndex(begin);
         FloatTensor x0 = mean.scale((float) req.model().vaeScalingFactor());
         return scheduler.addNoise(x0, noise, scheduler.timesteps()[begin]);
