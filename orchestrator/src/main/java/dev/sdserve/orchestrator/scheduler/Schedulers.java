@@ -23,7 +23,25 @@ public final class Schedulers {
     public static Scheduler create(String requested, JsonNode schedulerConfig, int steps, long noiseSeed) {
         SchedulerKind kind = kind(requested, schedulerConfig);
         SchedulerConfig config = SchedulerConfig.resolve(schedulerConfig, kind.defaults());
-        return kind.create(config, steps, noiseSeed);
+        Scheduler scheduler = kind.create(config, steps, noiseSeed);
+        requireTrainRange(scheduler, config, steps);
+        return scheduler;
+    }
+
+    /**
+     * Every timestep must index the training schedule, [0, num_train_timesteps). "leading" spacing adds
+     * steps_offset after spreading the steps, so e.g. PNDM or DDIM with steps_offset=1 at 1000 steps ends at
+     * t=1000, one past alphas_cumprod (diffusers would index out of range there).
+     */
+    private static void requireTrainRange(Scheduler scheduler, SchedulerConfig config, int steps) {
+        int trainSteps = config.num_train_timesteps();
+        for (double t : scheduler.timesteps()) {
+            if (t < 0 || t >= trainSteps) {
+                throw SdException.invalid("steps: " + steps + " steps give timestep " + (long) t + ", outside [0, "
+                        + trainSteps + ") of num_train_timesteps with timestep_spacing '" + config.timestep_spacing()
+                        + "' and steps_offset " + config.steps_offset() + "; use fewer steps");
+            }
+        }
     }
 
     /** The registry entry a request names ("" = the config's {@code _class_name}). */
