@@ -24,9 +24,9 @@ grep -v -i warn "$W/env.txt"
 if [ "$MODE" = smoke ]; then
   TRAIN_ARGS="--vae-steps 100000 --vae-seconds 15 --unet-steps 100000 --unet-seconds 25 --bench 256,512,1024"
 else
-  TRAIN_ARGS="--vae-steps ${VAE_STEPS:-4000} --vae-seconds ${VAE_SECONDS:-60} --unet-steps ${UNET_STEPS:-100000} --unet-seconds $UNET_SECONDS --batch ${BATCH:-512}"
+  TRAIN_ARGS="--vae-steps ${VAE_STEPS:-4000} --vae-seconds ${VAE_SECONDS:-60} --unet-steps ${UNET_STEPS:-100000} --unet-seconds $UNET_SECONDS --batch ${BATCH:-256} ${TRAIN_EXTRA:-}"
 fi
-EVAL_ARGS="--n 200 --steps 50 --intervals 1,2,3,5 --extra ${EXTRA:-20:7.5,50:3} --two-shape ${TWO:-50} --jobs ${JOBS:-7}"
+EVAL_ARGS="--n 200 --steps 50 --intervals 1,2,3,5 --extra ${EXTRA-20:7.5,50:3} --two-shape ${TWO-50} --jobs ${JOBS:-7}"
 pack() {
   tar -C "$W" -cf "$OUT/info.tar" env.txt train.log tokenizer_check.txt work/train_info.json eval.json eval.log 2>/dev/null
 }

@@ -53,6 +53,7 @@ def parse_args(argv=None):
     p.add_argument("--chunk", type=int, default=32, help="steps of training data generated at once")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--no-graph", action="store_true", help="do not capture the training step in a CUDA graph")
+    p.add_argument("--resume-unet", help="initialise the UNet and text encoder from a unet_te.pt checkpoint")
     p.add_argument("--resume-vae", help="load a VAE checkpoint instead of training one")
     p.add_argument("--smoke", action="store_true", help="a few steps of everything, to test the code")
     p.add_argument("--bench", default="", help="time 20 UNet steps at these batch sizes first (e.g. 256,512)")
@@ -296,6 +297,10 @@ def train_unet(args, vae, sf, tok, gen):
     channels = tuple(int(c) for c in args.block_out_channels.split(","))
     unet = models.UNet2DConditionModel(channels, cross_attention_dim=args.text_dim).to(dev)
     te = models.CLIPTextModel(len(tok.vocab), hidden_size=args.text_dim, eos_token_id=tok.eos).to(dev)
+    if args.resume_unet:
+        ck = torch.load(args.resume_unet, map_location=dev)
+        unet.load_state_dict(ck["unet"])
+        te.load_state_dict(ck["text_encoder"])
     ema_unet, ema_te = copy.deepcopy(unet).eval(), copy.deepcopy(te).eval()
     params = list(unet.parameters()) + list(te.parameters())
     ema_params = list(ema_unet.parameters()) + list(ema_te.parameters())

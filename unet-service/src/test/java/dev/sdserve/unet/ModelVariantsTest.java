@@ -101,11 +101,18 @@ class ModelVariantsTest {
     void derivedGraphsGoBesideAWritableSourceElseToTheUserCache() throws Exception {
         Path writable = Files.createDirectories(tmp.resolve("m/unet"));
         assertEquals(writable.resolve(".sdserve-graphs"), DerivedGraphs.forSource(Optional.empty(), writable).root());
-        Path shared = SharedFixtures.tinyModel().resolve("unet");
-        if (!Files.isWritable(shared)) {
-            Path root = DerivedGraphs.forSource(Optional.empty(), shared).root();
+        // A folder without write bits is read-only even for root (CI runs as root with ../shared r-x).
+        Path readOnly = Files.createDirectories(tmp.resolve("ro/unet"));
+        Files.setPosixFilePermissions(readOnly, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            Path root = DerivedGraphs.forSource(Optional.empty(), readOnly).root();
             assertTrue(root.endsWith(Path.of("sdserve", "graphs")), root.toString());
-            assertFalse(root.startsWith(SharedFixtures.dir()));
+            assertFalse(root.startsWith(readOnly));
+        } finally {
+            Files.setPosixFilePermissions(readOnly, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         }
+        Path shared = SharedFixtures.tinyModel().resolve("unet");
+        assertFalse(DerivedGraphs.forSource(Optional.empty(), shared).root().startsWith(SharedFixtures.dir()),
+                "derived graphs must never go under ../shared");
     }
 }

@@ -14,11 +14,21 @@ public final class Cancellation {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final List<Runnable> hooks = new CopyOnWriteArrayList<>();
     private volatile String reason = "cancelled";
+    private volatile SdException.Kind kind = SdException.Kind.CANCELLED;
 
     /** Raises the signal and runs every registered hook once; later calls do nothing. */
     public void cancel(String why) {
+        cancel(why, SdException.Kind.CANCELLED);
+    }
+
+    /**
+     * Raises the signal with the status the generation should end with: CANCELLED for a client that left,
+     * UNAVAILABLE when the orchestrator shuts down (the client may retry elsewhere).
+     */
+    public void cancel(String why, SdException.Kind status) {
         if (cancelled.compareAndSet(false, true)) {
             reason = why;
+            kind = status;
             hooks.forEach(Runnable::run);
         }
     }
@@ -27,11 +37,16 @@ public final class Cancellation {
         return cancelled.get();
     }
 
-    /** Throws CANCELLED when the signal is raised. */
+    /** Throws {@link #exception()} when the signal is raised. */
     public void throwIfCancelled() {
         if (cancelled.get()) {
-            throw new SdException(SdException.Kind.CANCELLED, "generation " + reason);
+            throw exception();
         }
+    }
+
+    /** What a cancelled generation ends with: "generation cancelled by the client" (CANCELLED), ... */
+    public SdException exception() {
+        return new SdException(kind, "generation " + reason);
     }
 
     /** Runs {@code hook} on cancel (at once when already cancelled) until the returned handle is closed. */

@@ -21,9 +21,16 @@ import java.util.Optional;
  */
 public final class Pipeline {
     private final StageClients stages;
+    private final StageHealth health;
 
     public Pipeline(StageClients stages) {
+        this(stages, StageHealth.ALWAYS_SERVING);
+    }
+
+    /** @param health checked at the start of every generation, before any stage call */
+    public Pipeline(StageClients stages, StageHealth health) {
         this.stages = stages;
+        this.health = health;
     }
 
     /** Runs {@code req}, reporting progress to {@code events}; {@code cancel} stops it and frees the UNet session. */
@@ -31,6 +38,7 @@ public final class Pipeline {
         long start = System.nanoTime();
         StageTimings timings = new StageTimings();
         Scheduler scheduler = Schedulers.create(req.scheduler(), req.model().schedulerConfig(), req.steps(), req.seed());
+        health.requireServing();
         FloatTensor emb = timings.time(Stage.TEXT_ENCODE, () -> textEmbeddings(req));
         FloatTensor latents = initialLatents(req, scheduler, timings);
         DenoisingLoop loop = new DenoisingLoop(scheduler, settings(req, scheduler), events, timings, cancel);

@@ -41,6 +41,20 @@ class SchedulersTest {
     }
 
     @Test
+    void stepsWhoseTimestepsLeaveTheTrainScheduleAreRejectedNamingSteps() {
+        // leading spacing + steps_offset 1 at 1000 steps: arange(0, 1000) * 1 + 1 ends at t = 1000
+        for (String name : List.of("pndm", "ddim")) {
+            SdException e = assertThrows(SdException.class, () -> Schedulers.create(name, Reference.sd15Config(), 1000, 0));
+            assertEquals(SdException.Kind.INVALID_ARGUMENT, e.kind());
+            assertTrue(e.getMessage().startsWith("steps: 1000 steps give timestep 1000, outside [0, 1000)"), e.getMessage());
+        }
+        // 999 steps: ratio 1, the last timestep is 998 + 1 = 999, still inside
+        assertEquals(999, Schedulers.create("ddim", Reference.sd15Config(), 999, 0).timesteps()[0], 0.0);
+        // linspace ignores steps_offset, so 1000 steps are fine there
+        assertEquals(999, Schedulers.create("euler", Reference.sd15Config(), 1000, 0).timesteps()[0], 1e-3);
+    }
+
+    @Test
     void timestepSpacingsFollowNumpy() {
         // leading: arange(0, 7) * (1000 // 7 = 142) + 1, descending
         assertArrayEquals(new double[] {853, 711, 569, 427, 285, 143, 1},

@@ -78,12 +78,26 @@ public final class DerivedGraphs {
     public static DerivedGraphs forSource(Optional<Path> configured, Path unetDir) {
         if (configured.isPresent()) return new DerivedGraphs(configured.get().toAbsolutePath());
         Path beside = unetDir.resolve(".sdserve-graphs");
-        if (Files.isDirectory(beside) ? Files.isWritable(beside) : Files.isWritable(unetDir)) {
+        if (Files.isDirectory(beside) ? writable(beside) : writable(unetDir)) {
             return new DerivedGraphs(beside);
         }
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return new DerivedGraphs(base.resolve("sdserve").resolve("graphs"));
+    }
+
+    /**
+     * Writable for us AND marked writable: root passes access(2) checks on read-only folders (CI's ../shared, many
+     * mounted volumes are r-x for everyone), so the permission bits are consulted too and a folder without any
+     * write bit is treated as read-only.
+     */
+    static boolean writable(Path dir) {
+        if (!Files.isWritable(dir)) return false;
+        try {
+            return java.nio.file.Files.getPosixFilePermissions(dir).stream().anyMatch(p -> p.name().endsWith("_WRITE"));
+        } catch (UnsupportedOperationException | java.io.IOException e) {
+            return true; // not a POSIX file system: trust isWritable
+        }
     }
 
     /** The entry for {@code source} and {@code branch}, building it on first use. */
