@@ -2,6 +2,7 @@ package dev.sdserve.e2e;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.sdserve.runtime.BrokenModels;
 import dev.sdserve.runtime.SharedFixtures;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,7 +40,9 @@ final class Cluster {
         String prop = System.getProperty("sd.project.dir");
         Path project = prop != null && !prop.isBlank() ? Path.of(prop) : Path.of("..");
         project = project.toAbsolutePath().normalize();
-        return new ServiceCluster.Layout(project, SharedFixtures.modelsRoot(), "tiny-sd15",
+        // a second root holds broken copies of the tiny model (parts missing or corrupt) for the bad-input tests
+        Path broken = BrokenModels.createAll(project.resolve("e2e/target/e2e-broken-models"));
+        return new ServiceCluster.Layout(project, List.of(SharedFixtures.modelsRoot(), broken), "tiny-sd15",
                 project.resolve("e2e/target/e2e-cluster"));
     }
 }

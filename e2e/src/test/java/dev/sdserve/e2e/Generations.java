@@ -6,6 +6,7 @@ import dev.sdserve.proto.v1.GenerateResult;
 import dev.sdserve.proto.v1.ImageGenerationGrpc;
 import dev.sdserve.proto.v1.StepProgress;
 import dev.sdserve.proto.v1.Timings;
+import io.grpc.Channel;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -16,8 +17,12 @@ record Generations(List<StepProgress> progress, List<byte[]> previews, GenerateR
 
     /** Runs {@code request} to the end through the orchestrator of {@code cluster}. */
     static Generations run(ServiceCluster cluster, GenerateRequest request) {
-        Iterator<GenerateEvent> events = ImageGenerationGrpc.newBlockingStub(
-                cluster.channel(ServiceCluster.Service.ORCHESTRATOR)).withDeadlineAfter(5, TimeUnit.MINUTES)
+        return run(cluster.channel(ServiceCluster.Service.ORCHESTRATOR), request);
+    }
+
+    /** Runs {@code request} to the end on {@code channel}. */
+    static Generations run(Channel channel, GenerateRequest request) {
+        Iterator<GenerateEvent> events = ImageGenerationGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.MINUTES)
                 .generate(request);
         List<GenerateEvent> all = new ArrayList<>();
         events.forEachRemaining(all::add);

@@ -42,8 +42,11 @@ public final class ServiceCluster implements AutoCloseable {
         }
     }
 
-    /** Where things are: the project root (holding the modules), the models root, a scratch folder for logs. */
-    public record Layout(Path projectDir, Path modelsRoot, String defaultModel, Path workDir) {
+    /**
+     * Where things are: the project root (holding the modules), the models roots (searched in order), a
+     * scratch folder for logs.
+     */
+    public record Layout(Path projectDir, List<Path> modelsRoots, String defaultModel, Path workDir) {
         Path jar(Service s) {
             return projectDir.resolve(s.module).resolve("target/quarkus-app/quarkus-run.jar");
         }
@@ -117,6 +120,11 @@ public final class ServiceCluster implements AutoCloseable {
         }
     }
 
+    /** The service's process id (for jcmd and /proc). */
+    public long pid(Service s) {
+        return processes.get(s).pid();
+    }
+
     /** Starts a killed service again on the same port and waits until it is SERVING. */
     public void restart(Service s) {
         kill(s);
@@ -125,12 +133,38 @@ public final class ServiceCluster implements AutoCloseable {
     }
 
     private void launch(Service s) {
+        processes.put(s, start(command(s, port(s), List.of()), log(s)));
+    }
+
+    /**
+     * Starts one more instance of {@code s} (e.g. an orchestrator with TLS, or one to shut down) on {@code port}
+     * with the cluster's settings plus {@code extraArgs} ({@code -Dkey=value}), logging to {@code log}. The
+     * caller owns the process; {@link #awaitServing(int, Process, Path, String)} waits for it.
+     */
+    public Process launchExtra(Service s, int port, List<String> extraArgs, Path log) {
+        return start(command(s, port, extraArgs), log);
+    }
+
+    private Process start(List<String> cmd, Path log) {
+        try {
+            return new ProcessBuilder(cmd).directory(layout.workDir().toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + cmd, e);
+        }
+    }
+
+    private List<String> command(Service s, int port, List<String> extraArgs) {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx1g",
-                "-Dquarkus.grpc.server.port=" + port(s),
+                "-Dquarkus.grpc.server.port=" + port,
                 "-Dquarkus.http.port=0",
-                "-Dsd.models.roots=" + layout.modelsRoot(),
+                "-Dsd.models.roots=" + String.join(",", layout.modelsRoots().stream().map(Path::toString).toList()),
                 "-Dsd.models.default-model=" + layout.defaultModel(),
                 "-Dsd.unet.graph-cache-dir=" + layout.workDir().resolve("unet-graphs")));
+        if (s == Service.UNET) {
+            // the load test reads the feature store's counters from these debug lines (logged at each session open)
+            cmd.add("-Dquarkus.log.category.\"dev.sdserve.unet.DenoiseSessions\".level=DEBUG");
+        }
         if (s == Service.ORCHESTRATOR) {
             // the cancel test reads the UNet session ids from these debug lines
             cmd.add("-Dquarkus.log.category.\"dev.sdserve.orchestrator.client\".level=DEBUG");
@@ -139,42 +173,51 @@ public final class ServiceCluster implements AutoCloseable {
                 cmd.add("-Dquarkus.grpc.clients." + stage.clientName + ".port=" + port(stage));
             }
         }
+        cmd.addAll(extraArgs);
         cmd.addAll(List.of("-jar", layout.jar(s).toString()));
-        try {
-            Process p = new ProcessBuilder(cmd).directory(layout.workDir().toFile()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log(s).toFile())).start();
-            processes.put(s, p);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + s.module, e);
-        }
+        return cmd;
     }
 
     private void awaitServing(Service s) {
-        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
-        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port(s)).usePlaintext().build();
+        awaitServing(port(s), processes.get(s), log(s), s.module);
+    }
+
+    /** Waits until the process listening on {@code port} answers SERVING (plaintext); throws if it exits first. */
+    public static void awaitServing(int port, Process p, Path log, String name) {
+        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
         try {
-            while (System.currentTimeMillis() < deadline) {
-                Process p = processes.get(s);
-                if (p == null || !p.isAlive()) {
-                    throw new IllegalStateException(s.module + " exited during startup; log " + log(s) + ":\n" + tail(s));
-                }
-                try {
-                    HealthCheckResponse r = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS)
-                            .check(HealthCheckRequest.getDefaultInstance());
-                    if (r.getStatus() == HealthCheckResponse.ServingStatus.SERVING) return;
-                } catch (RuntimeException notYet) {
-                    // not listening yet
-                }
-                sleep(200);
-            }
-            throw new IllegalStateException(s.module + " not SERVING after " + START_TIMEOUT_MS + " ms; log:\n" + tail(s));
+            awaitServing(ch, p, log, name);
         } finally {
             ch.shutdownNow();
         }
     }
 
-    private String tail(Service s) {
-        String text = logText(s);
+    /** Waits until {@code ch} answers SERVING; throws if the process exits first. */
+    public static void awaitServing(ManagedChannel ch, Process p, Path log, String name) {
+        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            if (p == null || !p.isAlive()) {
+                throw new IllegalStateException(name + " exited during startup; log " + log + ":\n" + tail(log));
+            }
+            try {
+                HealthCheckResponse r = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS)
+                        .check(HealthCheckRequest.getDefaultInstance());
+                if (r.getStatus() == HealthCheckResponse.ServingStatus.SERVING) return;
+            } catch (RuntimeException notYet) {
+                // not listening yet
+            }
+            sleep(200);
+        }
+        throw new IllegalStateException(name + " not SERVING after " + START_TIMEOUT_MS + " ms; log:\n" + tail(log));
+    }
+
+    private static String tail(Path log) {
+        String text;
+        try {
+            text = Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            text = "";
+        }
         return text.length() > 4000 ? text.substring(text.length() - 4000) : text;
     }
 
@@ -215,7 +258,7 @@ public final class ServiceCluster implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
             return s.getLocalPort();

@@ -56,6 +56,7 @@ public final class GenerateRequests {
         SdException.require(p.getDecodingBatchSize() >= 0,
                 "decoding_batch_size: " + p.getDecodingBatchSize() + " is negative");
         ModelFolder model = roots.resolve(p.getModel());
+        requireParts(model, p.hasInitImage());
         int height = side("height", p.getHeight(), model);
         int width = side("width", p.getWidth(), model);
         CacheParams cache = cache(p.getDeepcache());
@@ -69,6 +70,18 @@ public final class GenerateRequests {
                 p.getPreviewInterval(), latents, init, p.getReturnLatents());
         checkSchedules(r);
         return r;
+    }
+
+    /**
+     * The parts the stages will load, checked here (NOT_FOUND naming the part) so a model folder with parts
+     * missing fails before any stage call. Every service mounts the same model folders.
+     */
+    private static void requireParts(ModelFolder model, boolean img2img) {
+        model.tokenizerDir();
+        model.onnx(ModelFolder.Part.TEXT_ENCODER);
+        model.onnx(ModelFolder.Part.UNET);
+        model.onnx(ModelFolder.Part.VAE_DECODER);
+        if (img2img) model.onnx(ModelFolder.Part.VAE_ENCODER);
     }
 
     private int side(String field, int value, ModelFolder model) {

@@ -4,6 +4,7 @@ import dev.sdserve.orchestrator.pipeline.Cancellation;
 import dev.sdserve.runtime.SdException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -24,7 +25,7 @@ public final class GenerationLimiter {
     private final Set<Cancellation> running = new LinkedHashSet<>(); // guarded by lock
     private long nextTicket; // guarded by lock: arrival order of waiters
     private long nowServing; // guarded by lock: the oldest ticket still waiting or admitted
-    private final Set<Long> abandoned = new LinkedHashSet<>(); // guarded by lock: tickets that left the queue early
+    private final Set<Long> left = new HashSet<>(); // guarded by lock: tickets out of the queue, not yet passed
     private int waiting; // guarded by lock
     private boolean draining; // guarded by lock
 
@@ -80,19 +81,15 @@ public final class GenerationLimiter {
             }
         } finally {
             waiting--;
-            if (ticket == nowServing) {
-                nowServing++;
-            } else {
-                skipLater(ticket);
-            }
+            leaveQueue(ticket);
             changed.signalAll();
         }
     }
 
-    /** A waiter that gave up: {@link #nowServing} passes over its ticket when it comes up. */
-    private void skipLater(long ticket) {
-        abandoned.add(ticket);
-        while (abandoned.remove(nowServing)) nowServing++;
+    /** A waiter left (admitted or gave up): {@link #nowServing} passes over its ticket when it comes up. */
+    private void leaveQueue(long ticket) {
+        left.add(ticket);
+        while (left.remove(nowServing)) nowServing++;
     }
 
     private void requireOpen() {
@@ -113,6 +110,16 @@ public final class GenerationLimiter {
         lock.lock();
         try {
             changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Generations waiting for a slot now. */
+    public int waiting() {
+        lock.lock();
+        try {
+            return waiting;
         } finally {
             lock.unlock();
         }
@@ -139,10 +146,10 @@ public final class GenerationLimiter {
             draining = true;
             changed.signalAll();
             if (awaitIdle(grace)) return 0;
-            List<Cancellation> left = new ArrayList<>(running);
-            left.forEach(c -> c.cancel("cancelled: the orchestrator is shutting down", SdException.Kind.UNAVAILABLE));
+            List<Cancellation> unfinished = new ArrayList<>(running);
+            unfinished.forEach(c -> c.cancel("cancelled: the orchestrator is shutting down", SdException.Kind.UNAVAILABLE));
             awaitIdle(unwind);
-            return left.size();
+            return unfinished.size();
         } finally {
             lock.unlock();
         }

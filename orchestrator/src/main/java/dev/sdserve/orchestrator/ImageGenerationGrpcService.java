@@ -2,6 +2,7 @@ package dev.sdserve.orchestrator;
 
 import dev.sdserve.orchestrator.pipeline.Cancellation;
 import dev.sdserve.orchestrator.pipeline.GenerationRequest;
+import dev.sdserve.orchestrator.pipeline.GenerationTracing;
 import dev.sdserve.orchestrator.pipeline.Pipeline;
 import dev.sdserve.proto.v1.GenerateEvent;
 import dev.sdserve.proto.v1.GenerateRequest;
@@ -19,9 +20,9 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 /**
- * Thin gRPC adapter for the public API: validates, runs the {@link Pipeline}, streams its events. A client
- * cancel (or deadline) cancels the call's gRPC context at once, even while this worker thread is busy in the
- * loop; the listener below then aborts the UNet session.
+ * Thin gRPC adapter for the public API: validates, waits for a slot of the {@link GenerationLimiter}, runs the
+ * {@link Pipeline}, streams its events. A client cancel (or deadline) cancels the call's gRPC context at once,
+ * even while this worker thread is busy in the loop; the listener below then aborts the UNet session.
  */
 @GrpcService
 @Blocking
@@ -34,6 +35,10 @@ public class ImageGenerationGrpcService extends ImageGenerationGrpc.ImageGenerat
     Pipeline pipeline;
     @Inject
     ModelCatalog catalog;
+    @Inject
+    GenerationTracing tracing;
+    @Inject
+    GenerationLimiter limiter;
 
     @Override
     public void generate(GenerateRequest request, StreamObserver<GenerateEvent> responses) {
@@ -45,14 +50,18 @@ public class ImageGenerationGrpcService extends ImageGenerationGrpc.ImageGenerat
         }
         try {
             GenerationRequest req = requests.validate(request);
-            GenerateEvents events = new GenerateEvents(responses);
-            events.finish(pipeline.generate(req, events, cancel));
+            try (GenerationLimiter.Permit slot = limiter.acquire(cancel)) {
+                GenerateEvents events = new GenerateEvents(responses);
+                events.finish(tracing.generate(req, () -> pipeline.generate(req, events, cancel)));
+            }
             responses.onCompleted();
         } catch (RuntimeException | Error e) {
-            if (cancel.isCancelled()) {
+            if (Context.current().isCancelled()) {
+                // the client left or its deadline passed: nobody to answer; the UNet session is already closed
                 LOG.debugf("generation cancelled: %s", e.getMessage());
             } else {
-                StatusRuntimeException status = GrpcErrors.toStatus(e);
+                // cancelled here (shutdown drain): the cancellation's status, not the one of whatever it interrupted
+                StatusRuntimeException status = GrpcErrors.toStatus(cancel.isCancelled() ? cancel.exception() : e);
                 LOG.infof("generation failed: %s", status.getStatus());
                 responses.onError(status);
             }

@@ -16,6 +16,21 @@ public interface OrchestratorConfig {
     @WithDefault("2048")
     int maxSide();
 
+    /** Generations running at once; more wait in the queue. */
+    @WithDefault("2")
+    int maxConcurrent();
+
+    /** Generations that may wait for a slot; beyond that, RESOURCE_EXHAUSTED. */
+    @WithDefault("8")
+    int queueSize();
+
+    /**
+     * On shutdown, how long running generations may take to finish before they are cancelled (their clients
+     * then get UNAVAILABLE). Keep it below {@code quarkus.shutdown.timeout} and the container's stop grace.
+     */
+    @WithDefault("10s")
+    Duration drainTimeout();
+
     /** Deadlines of the stage calls. */
     Deadlines deadline();
 
@@ -36,6 +51,10 @@ public interface OrchestratorConfig {
         /** One Decode or Encode call to vae-service. */
         @WithDefault("300s")
         Duration vae();
+
+        /** One grpc.health.v1 Check of a stage, made before each generation starts. */
+        @WithDefault("1s")
+        Duration healthCheck();
     }
 
     /** The request limits as a plain value for {@link GenerateRequests}. */

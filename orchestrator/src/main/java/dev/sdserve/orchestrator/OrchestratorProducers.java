@@ -1,6 +1,7 @@
 package dev.sdserve.orchestrator;
 
 import dev.sdserve.orchestrator.client.GrpcDenoiserClient;
+import dev.sdserve.orchestrator.client.GrpcStageHealth;
 import dev.sdserve.orchestrator.client.GrpcTextEncoderClient;
 import dev.sdserve.orchestrator.client.GrpcVaeClient;
 import dev.sdserve.orchestrator.client.StageEndpoint;
@@ -17,6 +18,7 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import io.quarkus.runtime.LaunchMode;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -28,22 +30,37 @@ import org.eclipse.microprofile.config.ConfigProvider;
 @ApplicationScoped
 public class OrchestratorProducers {
 
+    /*
+     * Channels, not stubs: the UNet session needs the async stub (Quarkus injects only blocking and Mutiny
+     * ones), and the health check needs the channel itself to reset its reconnect back-off.
+     */
     @GrpcClient("text-encoder")
-    TextEncoderGrpc.TextEncoderBlockingStub textEncoder;
-    /** A channel, not a stub: Quarkus injects only blocking and Mutiny stubs, and the session needs the async one. */
+    Channel textEncoder;
     @GrpcClient("unet")
     Channel unet;
     @GrpcClient("vae")
-    VaeGrpc.VaeBlockingStub vae;
+    Channel vae;
 
     @Produces
     @Singleton
     Pipeline pipeline(OrchestratorConfig config) {
         OrchestratorConfig.Deadlines d = config.deadline();
-        return new Pipeline(new StageClients(
-                new GrpcTextEncoderClient(textEncoder, endpoint("text-encoder", d.textEncoder())),
-                new GrpcDenoiserClient(DenoiserGrpc.newStub(unet), endpoint("unet", d.unetStep()), d.unetSession()),
-                new GrpcVaeClient(vae, endpoint("vae", d.vae()))));
+        StageEndpoint te = endpoint("text-encoder", d.textEncoder());
+        StageEndpoint un = endpoint("unet", d.unetStep());
+        StageEndpoint va = endpoint("vae", d.vae());
+        StageClients stages = new StageClients(
+                new GrpcTextEncoderClient(TextEncoderGrpc.newBlockingStub(textEncoder), te),
+                new GrpcDenoiserClient(DenoiserGrpc.newStub(unet), un, d.unetSession()),
+                new GrpcVaeClient(VaeGrpc.newBlockingStub(vae), va));
+        GrpcStageHealth health = new GrpcStageHealth(List.of(new GrpcStageHealth.Stage(te, textEncoder),
+                new GrpcStageHealth.Stage(un, unet), new GrpcStageHealth.Stage(va, vae)), d.healthCheck());
+        return new Pipeline(stages, health);
+    }
+
+    @Produces
+    @Singleton
+    GenerationLimiter generationLimiter(OrchestratorConfig config) {
+        return new GenerationLimiter(config.maxConcurrent(), config.queueSize());
     }
 
     @Produces

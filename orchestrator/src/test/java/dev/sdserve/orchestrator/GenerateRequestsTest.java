@@ -11,16 +11,19 @@ import dev.sdserve.orchestrator.pipeline.GenerationRequest;
 import dev.sdserve.proto.v1.DeepCacheParams;
 import dev.sdserve.proto.v1.GenerateRequest;
 import dev.sdserve.proto.v1.InitImage;
+import dev.sdserve.runtime.BrokenModels;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.ModelRoots;
 import dev.sdserve.runtime.SdException;
 import dev.sdserve.runtime.SharedFixtures;
 import dev.sdserve.runtime.TensorCodec;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -50,6 +53,7 @@ class GenerateRequestsTest {
         return Stream.of(
                 bad("steps", b -> b.setSteps(-1)),
                 bad("steps", b -> b.setSteps(1001)),
+                bad("steps", b -> b.setSteps(1000)), // PNDM, leading + steps_offset 1: t = 1000 is out of range
                 bad("guidance", b -> b.setGuidance(Double.NaN)),
                 bad("guidance", b -> b.setGuidance(Double.POSITIVE_INFINITY)),
                 bad("n_images", b -> b.setNImages(-2)),
@@ -89,6 +93,29 @@ class GenerateRequestsTest {
     void unknownModelIsNotFound() {
         SdException e = assertThrows(SdException.class, () -> requests.validate(base().setModel("nope").build()));
         assertEquals(SdException.Kind.NOT_FOUND, e.kind());
+    }
+
+    @Test
+    void aModelFolderWithPartsMissingIsNotFoundNamingThePartBeforeAnyStageRuns(@TempDir Path tmp) {
+        BrokenModels.createAll(tmp);
+        GenerateRequests broken = new GenerateRequests(new ModelRoots(List.of(tmp), "tiny-sd15"),
+                GenerateRequests.Limits.DEFAULT);
+        String[][] cases = {
+            {BrokenModels.NO_TOKENIZER, "model 'no-tokenizer' has no tokenizer/vocab.json and tokenizer/merges.txt"},
+            {BrokenModels.NO_TEXT_ENCODER, "model 'no-text-encoder' has no text_encoder/model.onnx"},
+            {BrokenModels.NO_UNET, "model 'no-unet' has no unet/model.onnx"},
+            {BrokenModels.NO_VAE_DECODER, "model 'no-vae-decoder' has no vae_decoder/model.onnx"}};
+        for (String[] c : cases) {
+            SdException e = assertThrows(SdException.class, () -> broken.validate(base().setModel(c[0]).build()));
+            assertEquals(SdException.Kind.NOT_FOUND, e.kind(), e.getMessage());
+            assertEquals(c[1], e.getMessage());
+        }
+        // the VAE encoder is needed for img2img only
+        assertEquals(BrokenModels.NO_VAE_ENCODER, broken.validate(base().setModel(BrokenModels.NO_VAE_ENCODER).build())
+                .model().name());
+        SdException img2img = assertThrows(SdException.class, () -> broken.validate(base()
+                .setModel(BrokenModels.NO_VAE_ENCODER).setInitImage(png(0.5)).build()));
+        assertEquals("model 'no-vae-encoder' has no vae_encoder/model.onnx", img2img.getMessage());
     }
 
     @Test

@@ -25,12 +25,14 @@ public class TextEncoderGrpcService extends TextEncoderGrpc.TextEncoderImplBase 
 
     @Inject
     TextEncoderModels models;
+    @Inject
+    TextEncoderTracing tracing;
 
     @Override
     public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> out) {
         TokenizeResponse.Builder reply = TokenizeResponse.newBuilder();
         try (ModelCache<TextEncoderStage>.Lease stage = models.acquire(request.getModel())) {
-            for (Tokenization t : stage.get().tokenize(request.getPromptsList())) reply.addPrompts(toProto(t));
+            for (Tokenization t : tracing.tokenize(stage.get(), request.getPromptsList())) reply.addPrompts(toProto(t));
         } catch (RuntimeException e) {
             out.onError(GrpcErrors.toStatus(e));
             return;
@@ -43,7 +45,7 @@ public class TextEncoderGrpcService extends TextEncoderGrpc.TextEncoderImplBase 
     public void encode(EncodeRequest request, StreamObserver<EncodeResponse> out) {
         EncodeResponse.Builder reply = EncodeResponse.newBuilder();
         try (ModelCache<TextEncoderStage>.Lease stage = models.acquire(request.getModel())) {
-            TextEncoderStage.Encoded encoded = stage.get().encode(request.getPromptsList());
+            TextEncoderStage.Encoded encoded = tracing.encode(stage.get(), request.getPromptsList());
             reply.setLastHiddenState(TensorCodec.toProto(encoded.lastHiddenState()));
             for (Tokenization t : encoded.prompts()) reply.addPrompts(toProto(t));
         } catch (RuntimeException e) {

@@ -89,6 +89,11 @@ public final class TextEncoderStage implements AutoCloseable {
         return tokenizer;
     }
 
+    /** The execution provider the session runs on (cpu, cuda, coreml). */
+    public String executionProvider() {
+        return loaded.provider().id();
+    }
+
     /** The element type the graph declares for its ids input: INT32 or INT64. */
     public OnnxJavaType idsType() {
         return idsType;
@@ -104,7 +109,11 @@ public final class TextEncoderStage implements AutoCloseable {
 
     /** Tokenizes and encodes prompts; {@code last_hidden_state} rows follow the request order. */
     public Encoded encode(List<String> prompts) {
-        List<Tokenization> tokens = tokenize(prompts);
+        return encodeTokens(tokenize(prompts));
+    }
+
+    /** Encodes prompts already tokenized by {@link #tokenize} (so the two steps can be timed apart). */
+    public Encoded encodeTokens(List<Tokenization> tokens) {
         int width = tokenizer.maxLength();
         int[] ids = new int[tokens.size() * width];
         for (int i = 0; i < tokens.size(); i++) System.arraycopy(tokens.get(i).ids(), 0, ids, i * width, width);

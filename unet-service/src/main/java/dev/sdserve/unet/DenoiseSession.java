@@ -3,6 +3,10 @@ package dev.sdserve.unet;
 import ai.onnxruntime.OnnxTensor;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.SdException;
+import dev.sdserve.runtime.Tracing;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -27,15 +31,18 @@ public final class DenoiseSession implements AutoCloseable {
     private final long batch;
     private final FeatureStore store;
     private final Consumer<String> onClosed;
+    private final Tracer tracer;
     private final Object stepLock = new Object();
+    private long steps; // guarded by stepLock
     private boolean running;
     private String closedBecause;
     private boolean released;
 
     /** Opens the session's store slot; {@code embeddings} and {@code lease} become the session's to release. */
     DenoiseSession(UnetStage stage, AutoCloseable lease, OnnxTensor embeddings, FeatureStore store,
-                   Consumer<String> onClosed) {
+                   Consumer<String> onClosed, Tracer tracer) {
         this.stage = stage;
+        this.tracer = tracer;
         this.lease = lease;
         this.embeddings = embeddings;
         this.batch = embeddings.getInfo().getShape()[0];
@@ -52,12 +59,28 @@ public final class DenoiseSession implements AutoCloseable {
         return stage.description();
     }
 
-    /** Runs one step with the same timestep for the whole batch. */
+    /**
+     * Runs one step with the same timestep for the whole batch, in a {@code unet_step} span (a child of the
+     * current context: the Denoise call's span) that says which graph ran and whether the cache was hit.
+     */
     public StepResult step(FloatTensor sample, double timestep, Mode mode) {
         long t0 = System.nanoTime();
         SdException.require(mode != null, "mode: FULL or SHALLOW required");
+        UnetStage.Description d = stage.description();
+        Attributes attributes = Attributes.builder().put(Tracing.MODEL, d.model()).put(Tracing.EP, d.executionProvider())
+                .put(Tracing.BATCH, batch).put(Tracing.TIMESTEP, timestep).put(Tracing.MODE_REQUESTED, mode.name()).build();
+        return Tracing.inSpan(tracer, Tracing.UNET_STEP, attributes, span -> {
+            StepResult r = run(sample, timestep, mode, t0, span);
+            span.setAttribute(Tracing.MODE, r.modeRun().name());
+            span.setAttribute(Tracing.CACHE_HIT, r.cacheHit());
+            return r;
+        });
+    }
+
+    private StepResult run(FloatTensor sample, double timestep, Mode mode, long t0, Span span) {
         synchronized (stepLock) {
             begin();
+            span.setAttribute(Tracing.STEP, steps++);
             try {
                 stage.checkSample(sample, batch);
                 double[] t = {timestep};

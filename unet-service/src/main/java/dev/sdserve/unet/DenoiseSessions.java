@@ -7,7 +7,9 @@ import dev.sdserve.runtime.ModelFolder;
 import dev.sdserve.runtime.ModelRoots;
 import dev.sdserve.runtime.RuntimeOptions;
 import dev.sdserve.runtime.SdException;
+import dev.sdserve.runtime.Tracing;
 import dev.sdserve.unet.graph.CutFinder;
+import io.opentelemetry.api.trace.Tracer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -27,9 +29,18 @@ public final class DenoiseSessions implements AutoCloseable {
     private final FeatureStore store;
     private final Map<String, DenoiseSession> open = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper;
+    private final Tracer tracer;
 
+    /** Untraced sessions (tests, benchmarks). */
     public DenoiseSessions(ModelRoots roots, RuntimeOptions options, UnetSettings settings, int maxLoaded) {
+        this(roots, options, settings, maxLoaded, Tracing.noop());
+    }
+
+    /** @param tracer records a {@code unet_step} span per step (see {@link DenoiseSession#step}) */
+    public DenoiseSessions(ModelRoots roots, RuntimeOptions options, UnetSettings settings, int maxLoaded,
+                           Tracer tracer) {
         this.roots = roots;
+        this.tracer = tracer;
         this.store = new FeatureStore(settings.limits());
         this.stages = new ModelCache<>(maxLoaded, key -> {
             int hash = key.lastIndexOf('#');
@@ -51,7 +62,7 @@ public final class DenoiseSessions implements AutoCloseable {
         OnnxTensor ehs = null;
         try {
             ehs = lease.get().embeddings(embeddings);
-            DenoiseSession s = new DenoiseSession(lease.get(), lease, ehs, store, open::remove);
+            DenoiseSession s = new DenoiseSession(lease.get(), lease, ehs, store, open::remove, tracer);
             open.put(s.id(), s);
             LOG.debugf("unet session %s opened on %s; %s", s.id(), lease.key(), store.stats());
             return s;

@@ -6,6 +6,8 @@ import dev.sdserve.runtime.GrpcErrors;
 import dev.sdserve.runtime.SdException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 
 /**
  * One Denoise stream = one session: the first message opens it, each later one is a step. Completion, an
@@ -14,6 +16,11 @@ import io.grpc.stub.StreamObserver;
 final class DenoiseStream implements StreamObserver<DenoiseRequest> {
     private final DenoiseSessions sessions;
     private final StreamObserver<DenoiseResponse> out;
+    /**
+     * The trace context the call started in (its server span, a child of the orchestrator's client span): the
+     * messages arrive on worker threads, so each one runs in it explicitly and its step spans join the trace.
+     */
+    private final Context callContext = Context.current();
     private volatile DenoiseSession session;
     private volatile boolean cancelled;
     private boolean done;
@@ -27,7 +34,7 @@ final class DenoiseStream implements StreamObserver<DenoiseRequest> {
     @Override
     public synchronized void onNext(DenoiseRequest req) {
         if (done) return;
-        try {
+        try (Scope ignored = callContext.makeCurrent()) {
             switch (req.getKindCase()) {
                 case OPEN -> {
                     SdException.require(session == null, "open: the stream already has a session");

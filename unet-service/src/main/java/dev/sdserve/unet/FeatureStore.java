@@ -1,6 +1,9 @@
 package dev.sdserve.unet;
 
 import dev.sdserve.runtime.SdException;
+import dev.sdserve.runtime.Tracing;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
 import java.time.Duration;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -148,6 +151,8 @@ public final class FeatureStore implements AutoCloseable {
             Slot other = e.getValue();
             if (other == s || other.held == null || other.held.pins > 0) continue;
             LOG.debugf("feature store: evicting the feature of session %s (LRU)", e.getKey());
+            // an event on the step that caused it (no session id: ids are capabilities, traces are not secret)
+            Span.current().addEvent(Tracing.FEATURE_EVICT, Attributes.of(Tracing.BYTES, other.held.feature.bytes()));
             drop(other);
             evictions++;
         }
@@ -167,6 +172,7 @@ public final class FeatureStore implements AutoCloseable {
         s.lastUsed = nanoClock.getAsLong();
         if (s.held == null) {
             misses++;
+            Span.current().addEvent(Tracing.FEATURE_MISS);
             return Optional.empty();
         }
         hits++;

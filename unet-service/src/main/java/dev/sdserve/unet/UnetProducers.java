@@ -3,6 +3,7 @@ package dev.sdserve.unet;
 import dev.sdserve.runtime.ModelRoots;
 import dev.sdserve.runtime.RuntimeOptions;
 import dev.sdserve.runtime.SdConfig;
+import io.opentelemetry.api.trace.Tracer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -15,8 +16,8 @@ public class UnetProducers {
     @Produces
     @Singleton
     public DenoiseSessions denoiseSessions(ModelRoots roots, RuntimeOptions options, UnetConfig config,
-                                           SdConfig.Models models) {
-        return new DenoiseSessions(roots, options, config.settings(), models.maxLoaded());
+                                           SdConfig.Models models, Tracer tracer) {
+        return new DenoiseSessions(roots, options, config.settings(), models.maxLoaded(), tracer);
     }
 
     public void close(@Disposes DenoiseSessions sessions) {

@@ -25,6 +25,8 @@ public class VaeGrpcService extends VaeGrpc.VaeImplBase {
 
     @Inject
     VaeModels models;
+    @Inject
+    VaeTracing tracing;
 
     @Override
     public void decode(DecodeRequest request, StreamObserver<DecodeResponse> response) {
@@ -32,7 +34,7 @@ public class VaeGrpcService extends VaeGrpc.VaeImplBase {
             FloatTensor latents = TensorCodec.fromProto(request.getLatents(), "latents");
             DecodedImages decoded;
             try (ModelCache<VaeStage>.Lease vae = models.acquire(request.getModel())) {
-                decoded = vae.get().decode(latents, request.getDecodingBatchSize());
+                decoded = tracing.decode(vae.get(), latents, request.getDecodingBatchSize());
             }
             DecodeResponse.Builder out = DecodeResponse.newBuilder();
             for (Png.Rgb rgb : decoded.rgb()) out.addImages(image(rgb, request.getPng()));
@@ -59,8 +61,8 @@ public class VaeGrpcService extends VaeGrpc.VaeImplBase {
                     "encoded_images, pixels: send exactly one of them (got " + (files ? "both" : "neither") + ")");
             try (ModelCache<VaeStage>.Lease vae = models.acquire(request.getModel())) {
                 FloatTensor mean = files
-                        ? vae.get().encodeFiles(request.getEncodedImagesList().stream().map(ByteString::toByteArray).toList())
-                        : vae.get().encode(TensorCodec.fromProto(request.getPixels(), "pixels"));
+                        ? tracing.encodeFiles(vae.get(), request.getEncodedImagesList().stream().map(ByteString::toByteArray).toList())
+                        : tracing.encode(vae.get(), TensorCodec.fromProto(request.getPixels(), "pixels"));
                 response.onNext(EncodeImageResponse.newBuilder().setLatentMean(TensorCodec.toProto(mean))
                         .setScalingFactor(vae.get().scalingFactor()).build());
             }

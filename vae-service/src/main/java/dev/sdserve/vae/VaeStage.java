@@ -57,6 +57,11 @@ public final class VaeStage implements AutoCloseable {
         return model;
     }
 
+    /** The execution provider the decoder runs on (cpu, cuda, coreml). */
+    public String executionProvider() {
+        return decoder.provider().id();
+    }
+
     /**
      * Decodes latents {@code [B, C, h, w]} as the denoising loop ends with them (NOT yet divided by the scaling
      * factor), {@code decodingBatchSize} images per decoder call (0 = 1) so that memory stays bounded.

@@ -4,16 +4,18 @@ import dev.sdserve.orchestrator.pipeline.StageHealth;
 import dev.sdserve.runtime.SdException;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.health.v1.HealthGrpc;
+import grpc.health.v1.HealthGrpc;
+import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
+import grpc.health.v1.HealthOuterClass.HealthCheckResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@link StageHealth} over grpc.health.v1: one Check per stage with a short deadline, in stage order.
+ * {@link StageHealth} over grpc.health.v1 (Quarkus ships its stubs as package {@code grpc.health.v1}): one Check
+ * per stage with a short deadline, in stage order.
  *
  * <p>A channel whose service went away waits (exponential back-off, up to minutes) before it reconnects, and
  * calls fail at once meanwhile. So a failed check resets the channel's back-off and asks once more, waiting
@@ -49,16 +51,25 @@ public final class GrpcStageHealth implements StageHealth {
             try {
                 status = ask(s, true);
             } catch (StatusRuntimeException e) {
+                // the first failure says why (e.g. connection refused); the retry only timed out waiting
                 throw new SdException(SdException.Kind.UNAVAILABLE, s.endpoint().stage() + " unavailable at "
-                        + s.endpoint().address() + ": health check failed (" + e.getStatus().getCode()
-                        + (e.getStatus().getDescription() == null ? "" : ": " + e.getStatus().getDescription())
-                        + ")", e);
+                        + s.endpoint().address() + ": health check failed: " + describe(first), e);
             }
         }
         if (status != HealthCheckResponse.ServingStatus.SERVING) {
             throw new SdException(SdException.Kind.UNAVAILABLE, s.endpoint().stage() + " unavailable at "
                     + s.endpoint().address() + ": its health is " + status);
         }
+    }
+
+    private static String describe(StatusRuntimeException e) {
+        Status st = e.getStatus();
+        StringBuilder out = new StringBuilder(st.getCode().toString());
+        if (st.getDescription() != null) out.append(": ").append(st.getDescription());
+        Throwable root = st.getCause();
+        while (root != null && root.getCause() != null) root = root.getCause();
+        if (root != null && root.getMessage() != null) out.append(" (").append(root.getMessage()).append(')');
+        return out.toString();
     }
 
     private HealthCheckResponse.ServingStatus ask(Stage s, boolean waitForReady) {

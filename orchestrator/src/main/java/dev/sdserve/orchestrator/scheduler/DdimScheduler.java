@@ -39,15 +39,6 @@ public final class DdimScheduler implements Scheduler {
         return timesteps.clone();
     }
 
-    @Override
-    public double initNoiseSigma() {
-        return 1.0;
-    }
-
-    @Override
-    public FloatTensor scaleModelInput(FloatTensor sample, double t) {
-        return sample;
-    }
 
     /**
      * Notation: ᾱ_t = alphaProdT, ᾱ_{t-1} = alphaProdTPrev (t − N/n; final_alpha_cumprod below 0).

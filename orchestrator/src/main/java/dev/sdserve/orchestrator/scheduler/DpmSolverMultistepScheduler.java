@@ -102,15 +102,6 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
         return timesteps.clone();
     }
 
-    @Override
-    public double initNoiseSigma() {
-        return 1.0;
-    }
-
-    @Override
-    public FloatTensor scaleModelInput(FloatTensor sample, double t) {
-        return sample;
-    }
 
     @Override
     public FloatTensor step(FloatTensor modelOutput, double t, FloatTensor sample) {

@@ -56,15 +56,6 @@ public final class PndmScheduler implements Scheduler {
         return timesteps.clone();
     }
 
-    @Override
-    public double initNoiseSigma() {
-        return 1.0;
-    }
-
-    @Override
-    public FloatTensor scaleModelInput(FloatTensor sample, double t) {
-        return sample;
-    }
 
     /** step_plms: combine the ε history (Adams–Bashforth weights) and take one formula-(9) step. */
     @Override

@@ -16,11 +16,15 @@ public interface Scheduler {
     /** The timestep of every UNet call, in order. PNDM with skip_prk_steps repeats its second entry. */
     double[] timesteps();
 
-    /** The factor the initial N(0,1) latents are multiplied by (1.0, or sigma_max-based for Euler-family). */
-    double initNoiseSigma();
+    /** The factor the initial N(0,1) latents are multiplied by: 1 for alpha-based schedulers, sigma-based for Euler-family. */
+    default double initNoiseSigma() {
+        return 1.0;
+    }
 
-    /** Scales the UNet input at timestep t (identity except for sigma-based schedulers). Returns a new tensor. */
-    FloatTensor scaleModelInput(FloatTensor sample, double t);
+    /** Scales the UNet input at timestep t: the identity for alpha-based schedulers; sigma-based ones override. */
+    default FloatTensor scaleModelInput(FloatTensor sample, double t) {
+        return sample;
+    }
 
     /** One update: the latents after the call at timestep t, given the (guided) model output. Returns a new tensor. */
     FloatTensor step(FloatTensor modelOutput, double t, FloatTensor sample);

@@ -1,0 +1,89 @@
+package dev.sdserve.cli.bench;
+
+import java.util.Locale;
+import java.util.Map;
+
+/** bench.md: the configurations as a table, then the per-stage costs and the issue's targets. */
+final class BenchMarkdown {
+    private BenchMarkdown() {
+    }
+
+    static String of(BenchResults r) {
+        BenchSettings s = r.settings();
+        StringBuilder md = new StringBuilder();
+        md.append(f("# sd bench: %s at %dx%d, %d PNDM (PLMS) steps, CFG %s%n%n", s.model().name(),
+                s.generation().width(), s.generation().height(), s.generation().steps(), num(s.generation().guidance())));
+        md.append(f("Machine: %s, %d cores; ONNX Runtime %s with %d intra-op threads, graph optimisation %s; "
+                        + "Java %s. Load average %.2f at the start, %.2f at the end. The whole run took %.0f s.%n%n",
+                Machine.cpu(), Machine.cores(), s.runtime().executionProvider().id(), s.threads(),
+                s.runtime().optimizationLevel(), System.getProperty("java.version"), r.load()[0], r.load()[1],
+                r.elapsedSeconds()));
+        md.append("Method: ").append(BenchJson.METHOD).append(". Speedups are the baseline's time over the"
+                + " configuration's, measured side by side in this run; PSNR compares each image with the baseline"
+                + " image (8-bit RGB).\n\n");
+        configurations(md, r);
+        costs(md, r);
+        targets(md, r);
+        return md.toString();
+    }
+
+    private static void configurations(StringBuilder md, BenchResults r) {
+        md.append("| configuration | UNet calls full / shallow | loop s | end-to-end s | UNet-loop speedup"
+                + " | end-to-end speedup | PSNR vs baseline |\n|---|---|---|---|---|---|---|\n");
+        RunResult base = r.baseline();
+        row(md, BenchCase.baseline().label(), base, 1, 1, "—");
+        Map<String, Double> loop = r.unetLoopSpeedup();
+        Map<String, Double> e2e = r.deepCacheSpeedup();
+        Map<String, Double> psnr = r.psnrDb();
+        for (BenchCase c : BenchCase.deepCache()) {
+            row(md, c.label(), r.inProcess().get(c.key()), loop.get(c.key()), e2e.get(c.key()),
+                    f("%.1f dB", psnr.get(c.key())));
+        }
+        r.split().ifPresent(sp -> row(md, "four services (split), " + BenchCase.split().label(), sp,
+                base.loopMs() / sp.loopMs(), base.totalMs() / sp.totalMs(),
+                f("%.1f dB (vs in-process: %.1f dB)", Psnr.db(sp.image(), base.image()),
+                        Psnr.db(sp.image(), r.inProcess().get(BenchCase.split().key()).image()))));
+        md.append('\n');
+    }
+
+    private static void row(StringBuilder md, String label, RunResult run, double loop, double e2e, String psnr) {
+        md.append(f("| %s | %d / %d | %.1f | %.1f | %.2fx | %.2fx | %s |%n", label, run.steps().fullCalls(),
+                run.steps().shallowCalls(), run.loopMs() / 1e3, run.totalMs() / 1e3, loop, e2e, psnr));
+    }
+
+    private static void costs(StringBuilder md, BenchResults r) {
+        md.append("| stage cost | value |\n|---|---|\n");
+        for (int branch : r.macs().keySet()) {
+            md.append(f("| shallow / full UNet call, branch %d | %.3f of the time (%.1f / %.1f ms), %.3f of the MACs |%n",
+                    branch, r.shallowOverFullTime(branch), r.meanShallowMs(branch), r.meanFullMs(branch),
+                    r.shallowOverFullMacs(branch)));
+        }
+        md.append(f("| full UNet call, batch %d | %.0f ms, %.1f GFLOP/s = %.0f%% of the fp32 GEMM peak |%n",
+                r.settings().generation().unetBatch(), r.meanFullMs(0), r.fullStepGflops(),
+                100 * r.fullStepGflops() / r.gemmPeakGflops()));
+        md.append(f("| fp32 GEMM peak (ORT MatMul %d x %d) | %.1f GFLOP/s |%n", r.settings().gemmSide(),
+                r.settings().gemmSide(), r.gemmPeakGflops()));
+        md.append(f("| overhead per UNet call outside ORT run (in-process) | %.3f ms |%n", r.overheadMsPerStep()));
+        r.splitOverInProcess().ifPresent(v -> md.append(f("| split over in-process, end to end (%s) | %.3f |%n",
+                BenchCase.split().label(), v)));
+        r.split().ifPresent(sp -> md.append(f("| gRPC transport per UNet call (split) | %.2f ms |%n",
+                sp.transportMs() / sp.steps().calls())));
+        md.append('\n');
+    }
+
+    private static void targets(StringBuilder md, BenchResults r) {
+        md.append("Targets (issue 10, set for the full-size SD 1.5 UNet at 256x256):\n\n");
+        for (BenchResults.Target t : r.targets()) {
+            md.append(f("- %s %s %s: %.3f, %s%n", t.metric(), t.comparison(), num(t.bound()), t.value(),
+                    t.met() ? "met" : "**missed**"));
+        }
+    }
+
+    private static String num(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    private static String f(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+}

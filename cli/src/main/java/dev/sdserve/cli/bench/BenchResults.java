@@ -1,0 +1,122 @@
+package dev.sdserve.cli.bench;
+
+import dev.sdserve.unet.graph.MacCounter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The raw measurements of one benchmark run and the ratios the report gives. Every ratio divides two runs
+ * measured side by side in this one run, so that machine speed cancels out (noise does not).
+ *
+ * @param inProcess the timed in-process runs by {@link BenchCase#key()}, the baseline included
+ * @param split     the split (four services) run of {@link BenchCase#split()}, when it ran
+ * @param macs      MACs per call at batch 1 and the benchmark's size, by branch
+ * @param load      the 1-minute load average at the start and at the end
+ */
+record BenchResults(BenchSettings settings, Map<String, RunResult> inProcess, Optional<RunResult> split,
+                    Map<Integer, MacCounter.Macs> macs, double gemmPeakGflops, double[] load, double elapsedSeconds) {
+
+    /** One target of the issue, checked against this run. */
+    record Target(String metric, String comparison, double bound, double value) {
+        boolean met() {
+            return comparison.equals(">=") ? value >= bound : value <= bound;
+        }
+    }
+
+    RunResult baseline() {
+        return inProcess.get(BenchCase.BASELINE);
+    }
+
+    /** Baseline end-to-end time over each configuration's (prompts in, PNG out). */
+    Map<String, Double> deepCacheSpeedup() {
+        return perCase(r -> baseline().totalMs() / r.totalMs());
+    }
+
+    /** Baseline denoising-loop time over each configuration's. */
+    Map<String, Double> unetLoopSpeedup() {
+        return perCase(r -> baseline().loopMs() / r.loopMs());
+    }
+
+    /** Each configuration's image against the baseline image from the same latents. */
+    Map<String, Double> psnrDb() {
+        return perCase(r -> Psnr.db(r.image(), baseline().image()));
+    }
+
+    /** The split run's end-to-end time over the in-process run of the same configuration. */
+    Optional<Double> splitOverInProcess() {
+        return split.map(s -> s.totalMs() / inProcess.get(BenchCase.split().key()).totalMs());
+    }
+
+    /** Loop time outside ONNX Runtime's run calls per UNet call, pooled over every in-process run. */
+    double overheadMsPerStep() {
+        double outside = 0;
+        int calls = 0;
+        for (RunResult r : inProcess.values()) {
+            outside += r.loopMs() - r.steps().runMs();
+            calls += r.steps().calls();
+        }
+        return outside / calls;
+    }
+
+    /** Mean shallow over mean full ORT run time of a branch, pooled over its runs. */
+    double shallowOverFullTime(int branch) {
+        return meanShallowMs(branch) / meanFullMs(branch);
+    }
+
+    double shallowOverFullMacs(int branch) {
+        MacCounter.Macs m = macs.get(branch);
+        return (double) m.shallow() / m.full();
+    }
+
+    /** The rate of a full UNet call (branch 0 graphs, CFG batch): 2 MACs per flop over its mean run time. */
+    double fullStepGflops() {
+        return 2.0 * macs.get(0).full() * settings.generation().unetBatch() / (meanFullMs(0) / 1e3) / 1e9;
+    }
+
+    double meanFullMs(int branch) {
+        double ms = 0;
+        int n = 0;
+        for (RunResult r : runsOf(branch)) {
+            ms += r.steps().fullRunMs();
+            n += r.steps().fullCalls();
+        }
+        return ms / n;
+    }
+
+    double meanShallowMs(int branch) {
+        double ms = 0;
+        int n = 0;
+        for (RunResult r : runsOf(branch)) {
+            ms += r.steps().shallowRunMs();
+            n += r.steps().shallowCalls();
+        }
+        return n == 0 ? Double.NaN : ms / n;
+    }
+
+    /** The issue's targets (set for the full-size SD 1.5 model at 256x256). */
+    List<Target> targets() {
+        List<Target> out = new ArrayList<>();
+        out.add(new Target("unet_loop_speedup.N5", ">=", 3.4, unetLoopSpeedup().get("N5")));
+        out.add(new Target("deepcache_speedup.N5", ">=", 3.0, deepCacheSpeedup().get("N5")));
+        out.add(new Target("unet_loop_speedup.N5_branch1", ">=", 2.5, unetLoopSpeedup().get("N5_branch1")));
+        splitOverInProcess().ifPresent(v -> out.add(new Target("split_over_inprocess", "<=", 1.02, v)));
+        out.add(new Target("overhead_ms_per_step", "<=", 1.0, overheadMsPerStep()));
+        return out;
+    }
+
+    private List<RunResult> runsOf(int branch) {
+        List<RunResult> out = new ArrayList<>();
+        if (branch == 0) out.add(baseline());
+        for (BenchCase c : BenchCase.deepCache()) if (c.branch() == branch) out.add(inProcess.get(c.key()));
+        return out;
+    }
+
+    private Map<String, Double> perCase(java.util.function.ToDoubleFunction<RunResult> f) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (BenchCase c : BenchCase.deepCache()) out.put(c.key(), f.applyAsDouble(inProcess.get(c.key())));
+        return out;
+    }
+}

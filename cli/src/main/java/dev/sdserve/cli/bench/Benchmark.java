@@ -1,0 +1,122 @@
+package dev.sdserve.cli.bench;
+
+import dev.sdserve.orchestrator.pipeline.CacheParams;
+import dev.sdserve.orchestrator.pipeline.InitialNoise;
+import dev.sdserve.runtime.FloatTensor;
+import dev.sdserve.unet.graph.MacCounter;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Runs the whole comparison: the GEMM probe and MAC counts, then every configuration in-process (grouped by
+ * UNet branch, one model load and one warm-up per branch), then the split configuration through the four
+ * services (started before the in-process runs, idle until then). Branch 1 goes first so that the in-process and the split run of N=5 branch 0 are measured
+ * back to back. Only one full-size UNet is in memory at any time.
+ */
+final class Benchmark {
+    /** The warm-up: a short generation with N=2, so both the full and the shallow graph run before timing. */
+    private static final int WARM_UP_STEPS = 3;
+
+    private final BenchSettings settings;
+    private final PrintWriter log;
+
+    Benchmark(BenchSettings settings, PrintWriter log) {
+        this.settings = settings;
+        this.log = log;
+    }
+
+    BenchResults run() {
+        long start = System.nanoTime();
+        double loadAtStart = Machine.loadAverage();
+        say("machine: %s; ORT threads %d; load average %.2f", Machine.describe(), settings.threads(), loadAtStart);
+        double gemm = GemmPeak.gflops(settings.gemmSide(), settings.runtime());
+        say("fp32 GEMM peak (MatMul %d^2): %.1f GFLOP/s", settings.gemmSide(), gemm);
+        Map<Integer, MacCounter.Macs> macs = new TreeMap<>();
+        for (int branch : List.of(0, 1)) {
+            macs.put(branch, UnetMacs.count(settings.model(), branch, settings.graphCacheDir(), latentSide()));
+            say("branch %d: full %.2f GMACs, shallow %.3f GMACs per call at batch 1", branch,
+                    macs.get(branch).full() / 1e9, macs.get(branch).shallow() / 1e9);
+        }
+        FloatTensor latents = InitialNoise.draw(settings.generation().seed(),
+                new long[] {1, 4, settings.generation().latentHeight(), settings.generation().latentWidth()});
+        Map<String, RunResult> inProcess = new LinkedHashMap<>();
+        Optional<RunResult> split = Optional.empty();
+        // The services start first and idle (they load models on first use): a failed start then costs seconds,
+        // not the whole run, and a rebuild of their jars during the run cannot break them.
+        try (ServiceProcesses services = settings.split() ? startServices() : null) {
+            inProcessBranch(1, latents, inProcess);
+            inProcessBranch(0, latents, inProcess);
+            if (services != null) split = Optional.of(split(services, latents));
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        return new BenchResults(settings, ordered(inProcess), split, macs, gemm,
+                new double[] {loadAtStart, Machine.loadAverage()}, elapsed);
+    }
+
+    private ServiceProcesses startServices() {
+        say("starting the four services (logs in %s)", settings.workDir());
+        return ServiceProcesses.start(settings);
+    }
+
+    private void inProcessBranch(int branch, FloatTensor latents, Map<String, RunResult> out) {
+        try (InProcessStages stages = new InProcessStages(settings)) {
+            InProcessRun runner = new InProcessRun(settings, stages);
+            say("in-process, branch %d: loading and warming up", branch);
+            runner.run(warmUp(branch), latents, WARM_UP_STEPS);
+            for (BenchCase c : casesOf(branch)) out.put(c.key(), report("in-process " + c.label(),
+                    runner.run(c, latents, settings.generation().steps())));
+        }
+    }
+
+    private RunResult split(ServiceProcesses services, FloatTensor latents) {
+        try (SplitRun runner = new SplitRun(settings, services.port(ServiceProcesses.ORCHESTRATOR))) {
+            say("split: warming up");
+            runner.run(warmUp(BenchCase.split().branch()), latents, WARM_UP_STEPS);
+            return report("split " + BenchCase.split().label(), runner.run(BenchCase.split(), latents,
+                    settings.generation().steps()));
+        }
+    }
+
+    /** The baseline first (it runs on branch 0's graphs), then the branch's DeepCache configurations, N=5 last. */
+    private static List<BenchCase> casesOf(int branch) {
+        List<BenchCase> out = new java.util.ArrayList<>();
+        if (branch == 0) out.add(BenchCase.baseline());
+        for (BenchCase c : BenchCase.deepCache()) if (c.branch() == branch && !c.equals(BenchCase.split())) out.add(c);
+        if (branch == BenchCase.split().branch()) out.add(BenchCase.split());
+        return out;
+    }
+
+    private static BenchCase warmUp(int branch) {
+        return new BenchCase("warm-up", "warm-up", CacheParams.uniform(2, branch));
+    }
+
+    /** The runs in report order: baseline, then {@link BenchCase#deepCache()}. */
+    private static Map<String, RunResult> ordered(Map<String, RunResult> runs) {
+        Map<String, RunResult> out = new LinkedHashMap<>();
+        out.put(BenchCase.BASELINE, runs.get(BenchCase.BASELINE));
+        for (BenchCase c : BenchCase.deepCache()) out.put(c.key(), runs.get(c.key()));
+        return out;
+    }
+
+    /** MACs depend on h*w only: a non-square size is counted at the square of the same area (exact when h*w is a square). */
+    private int latentSide() {
+        return (int) Math.round(Math.sqrt((double) settings.generation().latentHeight() * settings.generation().latentWidth()));
+    }
+
+    private RunResult report(String what, RunResult r) {
+        say("%-48s %6.1f s end to end, loop %6.1f s (%d full + %d shallow UNet calls), load %.2f", what,
+                r.totalMs() / 1e3, r.loopMs() / 1e3, r.steps().fullCalls(), r.steps().shallowCalls(),
+                Machine.loadAverage());
+        return r;
+    }
+
+    private void say(String format, Object... args) {
+        log.println("bench: " + String.format(Locale.ROOT, format, args));
+        log.flush();
+    }
+}

@@ -1,0 +1,23 @@
+package dev.sdserve.cli.bench;
+
+import dev.sdserve.runtime.Png;
+
+/**
+ * The measurements of one timed generation.
+ *
+ * @param totalMs     end to end: prompts in, PNG out (text encoder, loop, VAE decode, PNG encode)
+ * @param loopMs      the denoising loop: the sum of the per-step wall times (UNet call + scheduler)
+ * @param textMs      the text encoder stage
+ * @param vaeMs       the VAE decode stage
+ * @param steps       UNet calls per mode and, in-process, their ONNX Runtime run time
+ * @param transportMs split only: UNet round trips minus the unet-service's own time (gRPC); NaN in-process
+ * @param image       the generated image (one per run)
+ */
+record RunResult(double totalMs, double loopMs, double textMs, double vaeMs, StepLog.Counts steps,
+                 double transportMs, Png.Rgb image) {
+
+    /** Loop time per UNet call outside ONNX Runtime's run: scheduler, tensor copies, the session layer. */
+    double overheadMsPerStep() {
+        return (loopMs - steps.runMs()) / steps.calls();
+    }
+}

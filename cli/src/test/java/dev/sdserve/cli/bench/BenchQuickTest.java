@@ -1,0 +1,90 @@
+package dev.sdserve.cli.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sdserve.cli.SdCli;
+import dev.sdserve.runtime.Json;
+import dev.sdserve.runtime.Png;
+import dev.sdserve.runtime.SharedFixtures;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code sd bench --quick} end to end on the tiny model: every key the issue lists is in bench.json with a
+ * sane value, and bench.md and bench.png are written. No timing is asserted (CI machines are noisy); the
+ * split run happens when the services' jars are built, as they are in a reactor build.
+ */
+class BenchQuickTest {
+    static final List<String> CASES = List.of("N2", "N3", "N5", "N5_nonuniform", "N5_branch1");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void quickBenchWritesEveryKeyWithSaneValues() throws Exception {
+        SharedFixtures.assume();
+        Path out = tmp.resolve("bench");
+        Path project = Path.of("").toAbsolutePath().getParent();
+        boolean split = ServiceProcesses.missing(project).isEmpty();
+        List<String> args = new ArrayList<>(List.of("bench", "--quick", "--models-dir",
+                SharedFixtures.modelsRoot().toString(), "--out", out.toString(), "--project-dir", project.toString()));
+        if (!split) args.add("--no-split");
+        StringWriter err = new StringWriter();
+        CommandLine cl = SdCli.commandLine();
+        cl.setErr(new PrintWriter(err, true)).setOut(new PrintWriter(new StringWriter(), true));
+        assertEquals(0, cl.execute(args.toArray(String[]::new)), () -> "bench failed:\n" + err);
+
+        JsonNode json = Json.MAPPER.readTree(out.resolve("bench.json").toFile());
+        for (String key : List.of("deepcache_speedup", "unet_loop_speedup")) {
+            for (String c : CASES) positive(json.path(key), c, key);
+        }
+        for (String c : CASES) {
+            double db = json.path("psnr_db").path(c).asDouble(Double.NaN);
+            // a DeepCache image differs from the baseline, but stays recognisably the same image
+            assertTrue(db > 10 && db < Psnr.IDENTICAL_DB, "psnr_db." + c + " = " + db);
+        }
+        for (String branch : List.of("branch0", "branch1")) {
+            positive(json.path("shallow_over_full_time"), branch, "shallow_over_full_time");
+            double macs = json.path("shallow_over_full_macs").path(branch).asDouble(Double.NaN);
+            assertTrue(macs > 0 && macs < 1, "shallow_over_full_macs." + branch + " = " + macs);
+        }
+        assertTrue(json.path("shallow_over_full_macs").path("branch0").asDouble()
+                < json.path("shallow_over_full_macs").path("branch1").asDouble(), "branch 1 runs more of the UNet");
+        for (String key : List.of("full_step_gflops", "gemm_peak_gflops", "overhead_ms_per_step", "threads", "steps")) {
+            positive(json, key, "");
+        }
+        assertEquals("tiny-sd15", json.path("model").asText());
+        assertEquals(128, json.path("height").asInt());
+        assertEquals(128, json.path("width").asInt());
+        assertEquals(20, json.path("steps").asInt());
+        assertTrue(!json.path("cpu").asText().isBlank());
+        assertTrue(json.has("split_over_inprocess"));
+        if (split) {
+            positive(json, "split_over_inprocess", "");
+            // the same inputs through the services give the same image
+            assertEquals(Psnr.IDENTICAL_DB, json.path("split_psnr_db_vs_inprocess").asDouble(), 1e-9);
+        }
+        JsonNode baseline = json.path("runs").path("baseline");
+        assertEquals(21, baseline.path("full_calls").asInt(), "20 PLMS steps are 21 UNet calls");
+        assertEquals(5, json.path("runs").path("N5").path("full_calls").asInt());
+
+        String md = Files.readString(out.resolve("bench.md"));
+        assertTrue(md.contains("| N=5 uniform, branch 1 |") && md.contains("one timed run per configuration"), md);
+        Png.Rgb chart = Png.decode(Files.readAllBytes(out.resolve("bench.png")), "bench.png", 1L << 24);
+        assertEquals(BenchChart.WIDTH, chart.width());
+    }
+
+    private static void positive(JsonNode parent, String key, String where) {
+        double v = parent.path(key).asDouble(Double.NaN);
+        assertTrue(Double.isFinite(v) && v > 0, where + "." + key + " = " + parent.path(key));
+    }
+}
