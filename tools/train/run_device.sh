@@ -1,7 +1,9 @@
 #!/bin/bash
 # Training + export + evaluation on a GPU machine in one go (see README.md).
 #   tools/train/run_device.sh smoke                 # short: environment, timings, the whole path end to end
-#   tools/train/run_device.sh full [UNET_SECONDS]   # the real run
+#   tools/train/run_device.sh full [UNET_SECONDS]   # the real run (UNET_SECONDS default 300)
+# Environment knobs: VAE_SECONDS (75), BATCH (256), EXTRA ("steps:guidance,..." extra no-cache runs),
+# TWO (two-shape prompts to score, 40), JOBS (parallel evaluation processes, 5), TRAIN_EXTRA (more train.py flags).
 # Results go to $OUT (default /tmp/shapes-out), packed into few files:
 #   model_small.tar (the model folder without unet/model.onnx), unet.onnx, unet_te.pt, vae.pt (EMA / VAE
 #   checkpoints), info.tar (logs, train_info.json, eval.json), sample.png, sample.txt.
@@ -24,9 +26,11 @@ grep -v -i warn "$W/env.txt"
 if [ "$MODE" = smoke ]; then
   TRAIN_ARGS="--vae-steps 100000 --vae-seconds 15 --unet-steps 100000 --unet-seconds 25 --bench 256,512,1024"
 else
-  TRAIN_ARGS="--vae-steps ${VAE_STEPS:-4000} --vae-seconds ${VAE_SECONDS:-60} --unet-steps ${UNET_STEPS:-100000} --unet-seconds $UNET_SECONDS --batch ${BATCH:-256} ${TRAIN_EXTRA:-}"
+  TRAIN_ARGS="--vae-steps ${VAE_STEPS:-4000} --vae-seconds ${VAE_SECONDS:-75} --unet-steps ${UNET_STEPS:-100000} --unet-seconds $UNET_SECONDS --batch ${BATCH:-256} ${TRAIN_EXTRA:-}"
 fi
-EVAL_ARGS="--n 200 --steps 50 --intervals 1,2,3,5 --extra ${EXTRA-20:7.5,50:3} --two-shape ${TWO-50} --jobs ${JOBS:-7}"
+EVAL_ARGS="--n 200 --steps 50 --intervals 1,2,3,5 --two-shape ${TWO-40} --jobs ${JOBS:-5}"
+EXTRA=${EXTRA-}
+[ -n "$EXTRA" ] && EVAL_ARGS="$EVAL_ARGS --extra $EXTRA"
 pack() {
   tar -C "$W" -cf "$OUT/info.tar" env.txt train.log tokenizer_check.txt work/train_info.json eval.json eval.log 2>/dev/null
 }

@@ -20,7 +20,7 @@ class DrainE2eTest {
     void sigtermFinishesShortGenerationsAndCancelsLongOnesCleanly() throws Exception {
         ServiceCluster cluster = Cluster.get();
         try (ExtraOrchestrator o = ExtraOrchestrator.start(cluster, "drain-orchestrator",
-                List.of("-Dsd.orchestrator.drain-timeout=3s")).awaitServing()) {
+                List.of("-Dsd.orchestrator.drain-timeout=8s")).awaitServing()) {
             ManagedChannel ch = o.plaintextChannel();
             try {
                 RunningGeneration longOne = RunningGeneration.start(ch, FaultsE2eTest.longRun(), 0);
@@ -30,13 +30,14 @@ class DrainE2eTest {
                         .setSteps(8).build(), 0);
                 assertTrue(shortOne.awaitProgress(1, 30_000), "the short generation never got going");
 
-                long exitMs = o.terminate(20_000);
+                long exitMs = o.terminate(30_000);
                 Status shortEnd = shortOne.awaitEnd(1000);
                 Status longEnd = longOne.awaitEnd(1000);
                 long freedMs = UnetSessions.msUntilFreed(cluster, session, System.nanoTime(), 2000);
                 Results.append("drain: SIGTERM -> exit in " + exitMs + " ms; short generation " + shortEnd.getCode()
                         + " after " + shortOne.progress() + " steps; long one " + longEnd.getCode() + " after "
-                        + longOne.progress() + " steps: " + longEnd.getDescription());
+                        + longOne.progress() + " steps: " + longEnd.getDescription() + "; short one's timings: "
+                        + (shortOne.result().timings() == null ? "none" : Results.timings(shortOne.result().timings())));
 
                 assertEquals(Status.Code.OK, shortEnd.getCode(), "the short generation was not allowed to finish: " + shortEnd);
                 assertNotNull(shortOne.result().result(), "the short generation got its images");

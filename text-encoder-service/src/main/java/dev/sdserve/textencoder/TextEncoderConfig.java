@@ -14,6 +14,10 @@ public interface TextEncoderConfig {
     @WithDefault("1048576")
     int maxPromptChars();
 
+    /** On shutdown, how long Encode and Tokenize calls in flight may take to finish. */
+    @WithDefault("10s")
+    java.time.Duration drainTimeout();
+
     default TextEncoderStage.Limits limits() {
         return new TextEncoderStage.Limits(maxBatch(), maxPromptChars());
     }

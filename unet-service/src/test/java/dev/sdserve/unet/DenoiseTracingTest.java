@@ -22,6 +22,9 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -55,6 +58,18 @@ class DenoiseTracingTest {
     int port;
     @Inject
     InMemorySpanExporter exporter;
+    @Inject
+    @Any
+    Instance<SpanExporter> exporters;
+
+    @Test
+    void theZipkinExporterIsOnlyLookedUpWhenConfigured() {
+        // Quarkus exports to every SpanExporter found (and drops OTLP if any): without sd.tracing.exporter=zipkin
+        // only this test's exporter may be there, so a default deployment keeps OTLP
+        List<SpanExporter> found = exporters.stream().toList();
+        assertEquals(1, found.size(), found.toString());
+        assertInstanceOf(InMemorySpanExporter.class, found.get(0));
+    }
 
     @Test
     void stepSpansAreChildrenOfTheCallersTraceAndFollowTheSchedule() throws Exception {

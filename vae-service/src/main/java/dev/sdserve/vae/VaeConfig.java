@@ -13,4 +13,8 @@ public interface VaeConfig {
     /** Most images in one Decode or Encode request. */
     @WithDefault("16")
     int maxBatch();
+
+    /** On shutdown, how long Decode and Encode calls in flight may take to finish. */
+    @WithDefault("10s")
+    java.time.Duration drainTimeout();
 }
