@@ -133,6 +133,7 @@ public final class UnetStage implements AutoCloseable {
                 + textDim + "], got " + Arrays.toString(s));
         SdException.require(textDim <= 0 || s[2] == textDim, "encoder_hidden_states: this UNet takes "
                 + textDim + "-wide embeddings, got " + Arrays.toString(s));
+        SdException.require(ehs.allFinite(), "encoder_hidden_states: contains NaN or Inf");
         return TensorCodec.toOnnx(ehs, textType);
     }
 
@@ -147,6 +148,7 @@ public final class UnetStage implements AutoCloseable {
                 + " batch " + batch);
         SdException.require(s[2] > 0 && s[3] > 0 && s[2] % 8 == 0 && s[3] % 8 == 0,
                 "sample: height and width must be positive multiples of 8, got " + s[2] + "x" + s[3]);
+        SdException.require(sample.allFinite(), "sample: contains NaN or Inf");
     }
 
     /** Runs the full graph; the caller owns the returned feature. */

@@ -94,6 +94,13 @@ class UnetStageTest {
         assertInvalid(() -> branch0.checkSample(FloatTensor.zeros(1, 4, 32, 32), 2), "does not match");
         assertInvalid(() -> branch0.checkSample(FloatTensor.zeros(2, 4, 30, 32), 2), "multiples of 8");
         assertInvalid(() -> branch0.embeddings(FloatTensor.zeros(2, 77, 16)), "32-wide");
+        float[] nan = new float[2 * 4 * 32 * 32];
+        nan[17] = Float.NaN;
+        assertInvalid(() -> branch0.checkSample(FloatTensor.of(new long[] {2, 4, 32, 32}, nan), 2), "sample: contains NaN or Inf");
+        float[] inf = new float[2 * 77 * 32];
+        inf[5] = Float.POSITIVE_INFINITY;
+        assertInvalid(() -> branch0.embeddings(FloatTensor.of(new long[] {2, 77, 32}, inf)),
+                "encoder_hidden_states: contains NaN or Inf");
         Path dir = TinyUnet.unetCase("unet_0");
         try (OnnxTensor ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")));
              Feature f = branch0.runFull(tensor(dir.resolve("sample.f32")), new double[] {981}, ehs).feature()) {
