@@ -52,10 +52,14 @@ public final class ModelRoots {
                 "model: '" + name + "' is not a plain folder name (no path separators or '..')");
     }
 
-    /** The configured default model, else the only/first model found. */
+    /**
+     * The configured default model when a root holds it, else the first model found (so pointing
+     * SD_MODELS_DIR at another folder still gives a working default).
+     */
     public String defaultModel() {
-        if (!defaultModel.isEmpty()) return defaultModel;
-        return list().keySet().stream().findFirst()
+        Map<String, ModelFolder> all = list();
+        if (!defaultModel.isEmpty() && (all.containsKey(defaultModel) || all.isEmpty())) return defaultModel;
+        return all.keySet().stream().findFirst()
                 .orElseThrow(() -> SdException.notFound("no models under " + roots + " (set " + ENV + ")"));
     }
 

@@ -36,6 +36,9 @@ class ModelRootsTest {
         assertEquals(a.getParent(), roots.resolve("m").root());
         assertEquals(List.of("m", "other"), List.copyOf(roots.list().keySet()));
         assertNotEquals(b.getParent(), roots.resolve("m").root());
+        // the configured default wins when present, else the first model found
+        assertEquals("other", new ModelRoots(roots.roots(), "other").defaultModel());
+        assertEquals("m", new ModelRoots(roots.roots(), "absent-default").defaultModel());
     }
 
     @Test

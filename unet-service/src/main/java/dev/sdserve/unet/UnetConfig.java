@@ -19,6 +19,10 @@ public interface UnetConfig {
     @WithDefault("16")
     int maxSessions();
 
+    /** On shutdown, Denoise streams and unary calls in flight get this long to finish before the server stops. */
+    @WithDefault("10s")
+    Duration drainTimeout();
+
     FeatureStoreConfig featureStore();
 
     /** {@code sd.unet.feature-store.*}. */
