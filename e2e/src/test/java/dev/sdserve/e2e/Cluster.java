@@ -37,12 +37,17 @@ final class Cluster {
     }
 
     static ServiceCluster.Layout layout() {
-        String prop = System.getProperty("sd.project.dir");
-        Path project = prop != null && !prop.isBlank() ? Path.of(prop) : Path.of("..");
-        project = project.toAbsolutePath().normalize();
+        Path project = projectDir();
         // a second root holds broken copies of the tiny model (parts missing or corrupt) for the bad-input tests
         Path broken = BrokenModels.createAll(project.resolve("e2e/target/e2e-broken-models"));
         return new ServiceCluster.Layout(project, List.of(SharedFixtures.modelsRoot(), broken), "tiny-sd15",
                 project.resolve("e2e/target/e2e-cluster"));
+    }
+
+    /** The repository root: the build's sd.project.dir, or the parent of the e2e module when run elsewhere. */
+    static Path projectDir() {
+        String prop = System.getProperty("sd.project.dir");
+        Path project = prop != null && !prop.isBlank() ? Path.of(prop) : Path.of("..");
+        return project.toAbsolutePath().normalize();
     }
 }
