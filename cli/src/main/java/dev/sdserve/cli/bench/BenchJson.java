@@ -36,6 +36,8 @@ final class BenchJson {
         put(root, "overhead_ms_per_step", r.overheadMsPerStep());
         r.split().ifPresent(sp -> {
             root.put("split_transport_ms_per_step", sp.transportMs() / sp.steps().calls());
+            // the split's own cost as a share of its run: unlike split_over_inprocess, immune to load drift
+            root.put("split_transport_fraction", sp.transportMs() / sp.totalMs());
             root.put("split_psnr_db_vs_inprocess", Psnr.db(sp.image(), r.inProcess().get(BenchCase.split().key()).image()));
         });
         ObjectNode time = root.putObject("shallow_over_full_time");
@@ -74,6 +76,7 @@ final class BenchJson {
             o.put("overhead_ms_per_step", r.overheadMsPerStep());
         }
         if (!Double.isNaN(r.transportMs())) o.put("transport_ms", r.transportMs());
+        put(o, "load_average_after", r.load());
     }
 
     private static void map(ObjectNode o, Map<String, Double> values) {

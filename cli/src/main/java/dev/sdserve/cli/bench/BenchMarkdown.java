@@ -20,7 +20,8 @@ final class BenchMarkdown {
                 r.elapsedSeconds()));
         md.append("Method: ").append(BenchJson.METHOD).append(". Speedups are the baseline's time over the"
                 + " configuration's, measured side by side in this run; PSNR compares each image with the baseline"
-                + " image (8-bit RGB).\n\n");
+                + " image (8-bit RGB). \"load after\" is the 1-minute load average when the run ended: above the core"
+                + " count, other processes competed for the CPU, and ratios between runs at different loads are distorted.\n\n");
         configurations(md, r);
         costs(md, r);
         targets(md, r);
@@ -29,7 +30,7 @@ final class BenchMarkdown {
 
     private static void configurations(StringBuilder md, BenchResults r) {
         md.append("| configuration | UNet calls full / shallow | loop s | end-to-end s | UNet-loop speedup"
-                + " | end-to-end speedup | PSNR vs baseline |\n|---|---|---|---|---|---|---|\n");
+                + " | end-to-end speedup | PSNR vs baseline | load after |\n|---|---|---|---|---|---|---|---|\n");
         RunResult base = r.baseline();
         row(md, BenchCase.baseline().label(), base, 1, 1, "—");
         Map<String, Double> loop = r.unetLoopSpeedup();
@@ -47,8 +48,8 @@ final class BenchMarkdown {
     }
 
     private static void row(StringBuilder md, String label, RunResult run, double loop, double e2e, String psnr) {
-        md.append(f("| %s | %d / %d | %.1f | %.1f | %.2fx | %.2fx | %s |%n", label, run.steps().fullCalls(),
-                run.steps().shallowCalls(), run.loopMs() / 1e3, run.totalMs() / 1e3, loop, e2e, psnr));
+        md.append(f("| %s | %d / %d | %.1f | %.1f | %.2fx | %.2fx | %s | %.1f |%n", label, run.steps().fullCalls(),
+                run.steps().shallowCalls(), run.loopMs() / 1e3, run.totalMs() / 1e3, loop, e2e, psnr, run.load()));
     }
 
     private static void costs(StringBuilder md, BenchResults r) {
@@ -66,8 +67,8 @@ final class BenchMarkdown {
         md.append(f("| overhead per UNet call outside ORT run (in-process) | %.3f ms |%n", r.overheadMsPerStep()));
         r.splitOverInProcess().ifPresent(v -> md.append(f("| split over in-process, end to end (%s) | %.3f |%n",
                 BenchCase.split().label(), v)));
-        r.split().ifPresent(sp -> md.append(f("| gRPC transport per UNet call (split) | %.2f ms |%n",
-                sp.transportMs() / sp.steps().calls())));
+        r.split().ifPresent(sp -> md.append(f("| gRPC transport per UNet call (split) | %.2f ms, %.2f%% of the split run |%n",
+                sp.transportMs() / sp.steps().calls(), 100 * sp.transportMs() / sp.totalMs())));
         md.append('\n');
     }
 

@@ -108,10 +108,10 @@ final class Benchmark {
         return (int) Math.round(Math.sqrt((double) settings.generation().latentHeight() * settings.generation().latentWidth()));
     }
 
-    private RunResult report(String what, RunResult r) {
+    private RunResult report(String what, RunResult measured) {
+        RunResult r = measured.withLoad(Machine.loadAverage());
         say("%-48s %6.1f s end to end, loop %6.1f s (%d full + %d shallow UNet calls), load %.2f", what,
-                r.totalMs() / 1e3, r.loopMs() / 1e3, r.steps().fullCalls(), r.steps().shallowCalls(),
-                Machine.loadAverage());
+                r.totalMs() / 1e3, r.loopMs() / 1e3, r.steps().fullCalls(), r.steps().shallowCalls(), r.load());
         return r;
     }
 

@@ -34,7 +34,7 @@ final class InProcessRun {
         double totalMs = StageTimings.millisSince(start);
         return new RunResult(totalMs, clock.loopMs, stageMs(result, StageTimings.Stage.TEXT_ENCODE),
                 stageMs(result, StageTimings.Stage.VAE), stages.steps().counts(), Double.NaN,
-                Png.decode(result.images().get(0).png(), "image", MAX_PIXELS));
+                Png.decode(result.images().get(0).png(), "image", MAX_PIXELS), Double.NaN);
     }
 
     private GenerationRequest request(BenchCase c, FloatTensor latents, int steps) {

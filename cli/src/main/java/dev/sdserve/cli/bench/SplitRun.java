@@ -59,7 +59,7 @@ final class SplitRun implements AutoCloseable {
         double totalMs = (System.nanoTime() - start) / 1e6;
         if (result == null || result.getImagesCount() == 0) throw SdException.internal("Generate returned no image", null);
         return new RunResult(totalMs, loopMs, stageMs(timings, "text_encode"), stageMs(timings, "vae"), log.counts(),
-                stageMs(timings, "grpc_overhead"), Png.decode(result.getImages(0).getPng().toByteArray(), "image", MAX_PIXELS));
+                stageMs(timings, "grpc_overhead"), Png.decode(result.getImages(0).getPng().toByteArray(), "image", MAX_PIXELS), Double.NaN);
     }
 
     private GenerateRequest request(BenchCase c, FloatTensor latents, int steps) {

@@ -65,7 +65,7 @@ class BenchPartsTest {
         assertEquals(100, c.meanFullMs(), 1e-12);
         assertEquals(15, c.meanShallowMs(), 1e-12);
         // 30 ms of loop time outside the 130 ms in ORT over 3 calls
-        RunResult r = new RunResult(200, 160, 5, 30, c, Double.NaN, null);
+        RunResult r = new RunResult(200, 160, 5, 30, c, Double.NaN, null, Double.NaN);
         assertEquals(10, r.overheadMsPerStep(), 1e-12);
         log.clear();
         assertEquals(0, log.counts().calls());
