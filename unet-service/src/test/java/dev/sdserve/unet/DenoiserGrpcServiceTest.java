@@ -131,6 +131,13 @@ class DenoiserGrpcServiceTest {
                     .setSample(TensorCodec.toProtoInt32(new long[] {2, 4, 32, 32}, new int[2 * 4 * 32 * 32])).build();
             assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.step(wrongType));
             assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.step(step(id, StepMode.STEP_MODE_UNSPECIFIED)));
+            StepRequest nanTimestep = step(id, StepMode.FULL).toBuilder().setTimestep(Double.NaN).build();
+            assertTrue(assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.step(nanTimestep)).startsWith("timestep:"));
+            float[] nan = new float[2 * 4 * 32 * 32];
+            nan[3] = Float.NaN;
+            StepRequest nanSample = step(id, StepMode.FULL).toBuilder()
+                    .setSample(TensorCodec.toProto(FloatTensor.of(new long[] {2, 4, 32, 32}, nan))).build();
+            assertEquals("sample: contains NaN or Inf", assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.step(nanSample)));
             assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.open(openRequest().toBuilder().setCacheBranch(12).build()));
         } finally {
             unary.close(CloseRequest.newBuilder().setSessionId(id).build());
