@@ -39,7 +39,6 @@ public final class DdimScheduler implements Scheduler {
         return timesteps.clone();
     }
 
-
     /**
      * Notation: ᾱ_t = alphaProdT, ᾱ_{t-1} = alphaProdTPrev (t − N/n; final_alpha_cumprod below 0).
      * 1. x̂_0 from the prediction type; 2. optional clip; 3. with eta = 0, σ_t = 0 and

@@ -102,7 +102,6 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
         return timesteps.clone();
     }
 
-
     @Override
     public FloatTensor step(FloatTensor modelOutput, double t, FloatTensor sample) {
         int i = cursor.current(t);

@@ -56,7 +56,6 @@ public final class PndmScheduler implements Scheduler {
         return timesteps.clone();
     }
 
-
     /** step_plms: combine the ε history (Adams–Bashforth weights) and take one formula-(9) step. */
     @Override
     public FloatTensor step(FloatTensor modelOutput, double t, FloatTensor sample) {
