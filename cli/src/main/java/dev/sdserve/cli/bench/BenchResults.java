@@ -40,6 +40,15 @@ record BenchResults(BenchSettings settings, Map<String, RunResult> inProcess, Op
         return perCase(r -> baseline().loopMs() / r.loopMs());
     }
 
+    /**
+     * The loop speedup again, from per-call costs measured inside each configuration's own run: the baseline's
+     * call count at that run's mean full-call time, over that run's ONNX Runtime time. Load that changes
+     * between runs cancels out (load that changes within a run does not); a cross-check on a shared machine.
+     */
+    Map<String, Double> unetLoopSpeedupFromCallCosts() {
+        return perCase(r -> baseline().steps().calls() * r.steps().meanFullMs() / r.steps().runMs());
+    }
+
     /** Each configuration's image against the baseline image from the same latents. */
     Map<String, Double> psnrDb() {
         return perCase(r -> Psnr.db(r.image(), baseline().image()));

@@ -44,7 +44,7 @@ class BenchQuickTest {
         assertEquals(0, cl.execute(args.toArray(String[]::new)), () -> "bench failed:\n" + err);
 
         JsonNode json = Json.MAPPER.readTree(out.resolve("bench.json").toFile());
-        for (String key : List.of("deepcache_speedup", "unet_loop_speedup")) {
+        for (String key : List.of("deepcache_speedup", "unet_loop_speedup", "unet_loop_speedup_from_call_costs")) {
             for (String c : CASES) positive(json.path(key), c, key);
         }
         for (String c : CASES) {
