@@ -69,6 +69,32 @@ class Pndm:
         return ((a_prev / a_t) ** 0.5 * sample - (a_prev - a_t) * out / denom).astype(np.float32)
 
 
+class Ddim:
+    """diffusers' DDIMScheduler, eta 0, "leading" spacing, epsilon prediction (a first-order sampler, for comparison)."""
+
+    def __init__(self, cfg):
+        n = cfg["num_train_timesteps"]
+        betas = np.linspace(cfg["beta_start"] ** 0.5, cfg["beta_end"] ** 0.5, n, dtype=np.float32) ** 2
+        self.acp = np.cumprod(1.0 - betas, dtype=np.float32)
+        self.final = 1.0 if cfg["set_alpha_to_one"] else float(self.acp[0])
+        self.n_train, self.offset = n, cfg["steps_offset"]
+
+    def set_timesteps(self, steps):
+        self.ratio = self.n_train // steps
+        self.timesteps = ((np.arange(0, steps) * self.ratio).round()[::-1].copy().astype(np.int64) + self.offset)
+        return self.timesteps
+
+    def step(self, eps, t, sample):
+        prev_t = t - self.ratio
+        a_t = float(self.acp[t])
+        a_prev = float(self.acp[prev_t]) if prev_t >= 0 else self.final
+        x0 = (sample - (1 - a_t) ** 0.5 * eps) / a_t ** 0.5
+        return (a_prev ** 0.5 * x0 + (1 - a_prev) ** 0.5 * eps).astype(np.float32)
+
+
+SCHEDULERS = {"pndm": Pndm, "ddim": Ddim}
+
+
 def providers(choice):
     import onnxruntime as ort
     avail = ort.get_available_providers()
@@ -104,22 +130,23 @@ class Pipeline:
         ids = np.array([self.tok.encode(p) for p in prompts], dtype=np.int32)
         return self.te.run(["last_hidden_state"], {"input_ids": ids})[0]
 
-    def generate(self, prompts, seed=0, steps=50, guidance=7.5, interval=1, chunk=100):
+    def generate(self, prompts, seed=0, steps=50, guidance=7.5, interval=1, chunk=100, scheduler="pndm"):
         imgs, stats = [], {"unet_calls": 0, "full_calls": 0}
         for s in range(0, len(prompts), chunk):
             part = prompts[s:s + chunk]
-            im, st = self._generate(part, [seed + s + i for i in range(len(part))], steps, guidance, interval)
+            im, st = self._generate(part, [seed + s + i for i in range(len(part))], steps, guidance, interval,
+                                    scheduler)
             imgs.append(im)
             stats = {k: st[k] for k in st}
         return np.concatenate(imgs), stats
 
-    def _generate(self, prompts, seeds, steps, guidance, interval):
+    def _generate(self, prompts, seeds, steps, guidance, interval, scheduler="pndm"):
         import deepcache_onnx as dc
         n = len(prompts)
         cond = self.embed(prompts)
         ctx = np.concatenate([self.embed([""] * n), cond]) if guidance > 1 else cond
         lat = np.stack([np.random.default_rng(sd).standard_normal((4, 16, 16)) for sd in seeds]).astype(np.float32)
-        sched = Pndm(self.sched_cfg)
+        sched = SCHEDULERS[scheduler](self.sched_cfg)
         ts = sched.set_timesteps(steps)
         cache, i0, calls, full_calls = None, None, 0, 0
         for t in ts:
@@ -175,7 +202,7 @@ def run_config(job):
     model, prov, threads, prompts, seed, steps, guidance, interval = job["args"]
     pipe = Pipeline(model, prov, threads)
     t0 = time.time()
-    imgs, st = pipe.generate(prompts, seed, steps, guidance, interval)
+    imgs, st = pipe.generate(prompts, seed, steps, guidance, interval, scheduler=job.get("scheduler", "pndm"))
     return job["name"], imgs, st, round(time.time() - t0, 2)
 
 
@@ -187,7 +214,8 @@ def main(argv=None):
     p.add_argument("--guidance", type=float, default=7.5)
     p.add_argument("--intervals", default="1,2,3,5", help="DeepCache intervals (1 = no cache)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--extra", default="", help="extra no-cache runs 'steps:guidance,...', e.g. 20:7.5,50:3")
+    p.add_argument("--extra", default="",
+                   help="extra no-cache runs 'steps:guidance[:scheduler],...', e.g. 20:7.5,50:3,50:7.5:ddim")
     p.add_argument("--two-shape", type=int, default=0, help="also score this many two-shape prompts (no cache)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu"])
     p.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (CPU threads split evenly)")
@@ -203,8 +231,11 @@ def main(argv=None):
         jobs.append({"name": f"dc{iv}", "interval": iv, "steps": a.steps, "guidance": a.guidance,
                      "args": (a.model, prov, threads, prompts, a.seed, a.steps, a.guidance, iv)})
     for spec in [s for s in a.extra.split(",") if s]:
-        steps, g = int(spec.split(":")[0]), float(spec.split(":")[1])
-        jobs.append({"name": f"extra_{steps}_{g}", "interval": 1, "steps": steps, "guidance": g,
+        parts = spec.split(":")
+        steps, g = int(parts[0]), float(parts[1])
+        sch = parts[2] if len(parts) > 2 else "pndm"
+        jobs.append({"name": f"extra_{steps}_{g}" + ("" if sch == "pndm" else f"_{sch}"), "interval": 1,
+                     "steps": steps, "guidance": g, "scheduler": sch,
                      "args": (a.model, prov, threads, prompts, a.seed, steps, g, 1)})
     import torch
     caps = []
@@ -236,9 +267,10 @@ def main(argv=None):
                                         accuracy=checker.accuracy(imgs, caps), **st)
             print("two-shape:", json.dumps(results["two_shape"]), flush=True)
             continue
-        run = dict(name=j["name"], interval=j["interval"], steps=j["steps"], guidance=j["guidance"], seconds=sec,
+        run = dict(name=j["name"], interval=j["interval"], steps=j["steps"], guidance=j["guidance"],
+                   scheduler=j.get("scheduler", "pndm"), seconds=sec,
                    **st, accuracy=checker.accuracy(imgs, prompts))
-        if j["steps"] == a.steps and j["guidance"] == a.guidance:
+        if j["steps"] == a.steps and j["guidance"] == a.guidance and j.get("scheduler", "pndm") == "pndm":
             run["mean_abs_diff_vs_first"] = float(np.abs(imgs.astype(np.float32) - base.astype(np.float32)).mean())
         results["runs"].append(run)
         print(json.dumps(run), flush=True)

@@ -50,6 +50,8 @@ def parse_args(argv=None):
     p.add_argument("--block-out-channels", default="32,64,64,64")
     p.add_argument("--text-dim", type=int, default=64)
     p.add_argument("--p-uncond", type=float, default=0.1, help="caption dropout for CFG")
+    p.add_argument("--offset-noise", type=float, default=0.0,
+                   help="add this times a per-channel constant N(0,1) to the training noise (offset noise)")
     p.add_argument("--chunk", type=int, default=32, help="steps of training data generated at once")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--no-graph", action="store_true", help="do not capture the training step in a CUDA graph")
@@ -275,8 +277,13 @@ def unet_step_fn(unet, te, opt, acp, dev):
 
 
 @torch.no_grad()
-def unet_data(n, vae, sf, st, banned, gen, dev, p_uncond):
-    """n training examples: scaled latents, caption ids (p_uncond of them the empty prompt), noise, t."""
+def unet_data(n, vae, sf, st, banned, gen, dev, p_uncond, offset=0.0):
+    """n training examples: scaled latents, caption ids (p_uncond of them the empty prompt), noise, t.
+
+    offset > 0 adds offset * N(0,1) per image and channel to the noise (Guttenberg's "offset noise"): the
+    scaled_linear schedule leaves the image mean visible even at t=999, so without it the model learns to keep
+    the mean colour that the noise suggests and classifier-free guidance has to fight it, which over-saturates
+    flat colours at high guidance."""
     zs, idss = [], []
     for i in range(0, n, 4096):
         scene = world.sample_batch(min(4096, n - i), gen, dev, banned=banned)
@@ -288,6 +295,8 @@ def unet_data(n, vae, sf, st, banned, gen, dev, p_uncond):
     ids = torch.where(drop[:, None], st.empty.to(ids.dtype)[None], ids)
     t = torch.randint(0, 1000, (n,), generator=gen, device=dev)
     noise = torch.randn(z.shape, generator=gen, device=dev)
+    if offset:
+        noise = noise + offset * torch.randn((n, z.shape[1], 1, 1), generator=gen, device=dev)
     return z, ids, noise, t
 
 
@@ -312,7 +321,7 @@ def train_unet(args, vae, sf, tok, gen):
     runner, losses = None, []
     t0, step = time.time(), 0
     while step < args.unet_steps and time.time() - t0 < args.unet_seconds:
-        data = unet_data(B * chunk, vae, sf, st, banned, gen, dev, args.p_uncond)
+        data = unet_data(B * chunk, vae, sf, st, banned, gen, dev, args.p_uncond, args.offset_noise)
         for k in range(chunk):
             if step >= args.unet_steps or time.time() - t0 >= args.unet_seconds:
                 break
@@ -332,7 +341,8 @@ def train_unet(args, vae, sf, tok, gen):
     log(f"unet done: {step} steps in {seconds:.1f}s (cuda graph: {graph})")
     return ema_unet, ema_te, {"unet_steps": step, "unet_seconds": round(seconds, 1), "batch": args.batch,
                               "cuda_graph": graph, "unet_final_loss": torch.stack(losses[-200:]).mean().item(),
-                              "block_out_channels": list(channels), "text_dim": args.text_dim}
+                              "block_out_channels": list(channels), "text_dim": args.text_dim,
+                              "offset_noise": args.offset_noise, "p_uncond": args.p_uncond}
 
 
 @torch.no_grad()
