@@ -1,9 +1,10 @@
-"""Evaluates an exported shapes model folder with onnxruntime: PNDM, classifier-free guidance and
+"""Evaluates an exported shapes model folder with onnxruntime: DDIM or PNDM, classifier-free guidance and
 DeepCache, scored by checker.py on held-out prompts (never seen in training).
 
 The sampler follows diffusers' StableDiffusionPipeline arithmetic (shared/fixtures/README.md):
-latents ~ N(0,1) (PNDM's init_noise_sigma is 1), UNet batch [uncond, cond], eps = u + g (c - u),
-PNDM with skip_prk_steps (PLMS), image = clamp(vae_decoder(latents / scaling_factor) / 2 + 0.5, 0, 1).
+latents ~ N(0,1) (DDIM's and PNDM's init_noise_sigma is 1), UNet batch [uncond, cond], eps = u + g (c - u),
+the model's scheduler (scheduler_config.json's _class_name: DDIM with eta 0, or PNDM with skip_prk_steps = PLMS)
+unless --scheduler names one, image = clamp(vae_decoder(latents / scaling_factor) / 2 + 0.5, 0, 1).
 The initial noise of prompt i is numpy's default_rng(seed + i), the same for every configuration, so
 DeepCache runs are compared with the no-cache run image by image.
 
@@ -93,6 +94,7 @@ class Ddim:
 
 
 SCHEDULERS = {"pndm": Pndm, "ddim": Ddim}
+CLASS_NAMES = {"PNDMScheduler": "pndm", "DDIMScheduler": "ddim"}
 
 
 def providers(choice):
@@ -213,9 +215,12 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--guidance", type=float, default=7.5)
     p.add_argument("--intervals", default="1,2,3,5", help="DeepCache intervals (1 = no cache)")
+    p.add_argument("--scheduler", choices=sorted(SCHEDULERS),
+                   help="sampler of the interval and two-shape runs (default: the model's scheduler_config.json "
+                        "class, as the pipeline does; extra runs name their own)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--extra", default="",
-                   help="extra no-cache runs 'steps:guidance[:scheduler],...', e.g. 20:7.5,50:3,50:7.5:ddim")
+                   help="extra no-cache runs 'steps:guidance[:scheduler],...', e.g. 20:7.5,50:3,50:7.5:pndm")
     p.add_argument("--two-shape", type=int, default=0, help="also score this many two-shape prompts (no cache)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu"])
     p.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (CPU threads split evenly)")
@@ -223,18 +228,22 @@ def main(argv=None):
     p.add_argument("--sample-png")
     p.add_argument("--save-images", help="folder for the per-config image arrays (.npy)")
     a = p.parse_args(argv)
+    if a.scheduler is None:
+        with open(os.path.join(a.model, "scheduler", "scheduler_config.json")) as f:
+            a.scheduler = CLASS_NAMES[json.load(f)["_class_name"]]
     prov = providers(a.device)
     prompts = world.eval_prompts(a.n)
     threads = max(1, (os.cpu_count() or 1) // a.jobs) if a.jobs > 1 else None
     jobs = []
     for iv in [int(x) for x in a.intervals.split(",")]:
         jobs.append({"name": f"dc{iv}", "interval": iv, "steps": a.steps, "guidance": a.guidance,
+                     "scheduler": a.scheduler,
                      "args": (a.model, prov, threads, prompts, a.seed, a.steps, a.guidance, iv)})
     for spec in [s for s in a.extra.split(",") if s]:
         parts = spec.split(":")
         steps, g = int(parts[0]), float(parts[1])
-        sch = parts[2] if len(parts) > 2 else "pndm"
-        jobs.append({"name": f"extra_{steps}_{g}" + ("" if sch == "pndm" else f"_{sch}"), "interval": 1,
+        sch = parts[2] if len(parts) > 2 else a.scheduler
+        jobs.append({"name": f"extra_{steps}_{g}_{sch}", "interval": 1,
                      "steps": steps, "guidance": g, "scheduler": sch,
                      "args": (a.model, prov, threads, prompts, a.seed, steps, g, 1)})
     import torch
@@ -242,7 +251,7 @@ def main(argv=None):
     if a.two_shape:
         scene = world.sample_batch(a.two_shape, torch.Generator().manual_seed(99), "cpu", p_two=1.0, p_no_bg=0.0)
         caps = world.scene_captions(scene)
-        jobs.append({"name": "two", "interval": 1, "steps": a.steps, "guidance": a.guidance,
+        jobs.append({"name": "two", "interval": 1, "steps": a.steps, "guidance": a.guidance, "scheduler": a.scheduler,
                      "args": (a.model, prov, threads, caps, a.seed + 10000, a.steps, a.guidance, 1)})
     t0 = time.time()
     if a.jobs > 1:
@@ -270,7 +279,7 @@ def main(argv=None):
         run = dict(name=j["name"], interval=j["interval"], steps=j["steps"], guidance=j["guidance"],
                    scheduler=j.get("scheduler", "pndm"), seconds=sec,
                    **st, accuracy=checker.accuracy(imgs, prompts))
-        if j["steps"] == a.steps and j["guidance"] == a.guidance and j.get("scheduler", "pndm") == "pndm":
+        if j["steps"] == a.steps and j["guidance"] == a.guidance and j.get("scheduler") == a.scheduler:
             run["mean_abs_diff_vs_first"] = float(np.abs(imgs.astype(np.float32) - base.astype(np.float32)).mean())
         results["runs"].append(run)
         print(json.dumps(run), flush=True)

@@ -22,7 +22,7 @@ MODEL_INDEX = {
     "feature_extractor": [None, None],
     "requires_safety_checker": False,
     "safety_checker": [None, None],
-    "scheduler": ["diffusers", "PNDMScheduler"],
+    "scheduler": ["diffusers", "DDIMScheduler"],
     "text_encoder": ["diffusers", "OnnxRuntimeModel"],
     "tokenizer": ["transformers", "CLIPTokenizer"],
     "unet": ["diffusers", "OnnxRuntimeModel"],
@@ -30,18 +30,27 @@ MODEL_INDEX = {
     "vae_encoder": ["diffusers", "OnnxRuntimeModel"],
 }
 
-# Stable Diffusion 1.5's scheduler file (the training used the same betas).
+# The model's default sampler: diffusers' DDIMScheduler with Stable Diffusion 1.5's betas and spacing (the
+# training used the same betas). SD 1.5 itself ships PNDMScheduler (PLMS, a 4th-order linear multistep method);
+# on this model PLMS at guidance 7.5 overshoots (shape colour 77.5 % on the held-out prompts, DDIM 100 %, see
+# RESULTS.md), as high-order multistep samplers do under strong guidance, so the folder names DDIM. Every
+# scheduler still runs on it by name.
 SCHEDULER = {
-    "_class_name": "PNDMScheduler",
+    "_class_name": "DDIMScheduler",
     "beta_end": 0.012,
     "beta_schedule": "scaled_linear",
     "beta_start": 0.00085,
     "clip_sample": False,
+    "clip_sample_range": 1.0,
+    "dynamic_thresholding_ratio": 0.995,
     "num_train_timesteps": 1000,
     "prediction_type": "epsilon",
+    "rescale_betas_zero_snr": False,
+    "sample_max_value": 1.0,
     "set_alpha_to_one": False,
-    "skip_prk_steps": True,
     "steps_offset": 1,
+    "thresholding": False,
+    "timestep_spacing": "leading",
     "trained_betas": None,
     "_diffusers_version": DIFFUSERS_VERSION,
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Training + export + evaluation on a GPU machine in one go (see README.md).
 #   tools/train/run_device.sh smoke                 # short: environment, timings, the whole path end to end
-#   tools/train/run_device.sh full [UNET_SECONDS]   # the real run (UNET_SECONDS default 300)
+#   tools/train/run_device.sh full [UNET_SECONDS]   # the real run (UNET_SECONDS default 400)
 # Environment knobs: VAE_SECONDS (75), BATCH (256), EXTRA ("steps:guidance,..." extra no-cache runs),
 # TWO (two-shape prompts to score, 40), JOBS (parallel evaluation processes, 5), TRAIN_EXTRA (more train.py flags).
 # Results go to $OUT (default /tmp/shapes-out), packed into few files:
@@ -9,7 +9,7 @@
 #   checkpoints), info.tar (logs, train_info.json, eval.json), sample.png, sample.txt.
 set -u
 MODE=${1:-full}
-UNET_SECONDS=${2:-300}
+UNET_SECONDS=${2:-400}
 HERE="$(cd "$(dirname "$0")" && pwd)"
 OUT=${OUT:-/tmp/shapes-out}
 W=${WORKDIR:-/tmp/shapes-work}
@@ -28,7 +28,7 @@ if [ "$MODE" = smoke ]; then
 else
   TRAIN_ARGS="--vae-steps ${VAE_STEPS:-4000} --vae-seconds ${VAE_SECONDS:-75} --unet-steps ${UNET_STEPS:-100000} --unet-seconds $UNET_SECONDS --batch ${BATCH:-256} ${TRAIN_EXTRA:-}"
 fi
-EVAL_ARGS="--n 200 --steps 50 --intervals 1,2,3,5 --two-shape ${TWO-40} --jobs ${JOBS:-5}"
+EVAL_ARGS="--n 200 --steps 50 --intervals 1,2,3,5 --two-shape ${TWO-40} --jobs ${JOBS:-6}"
 EXTRA=${EXTRA-}
 [ -n "$EXTRA" ] && EVAL_ARGS="$EVAL_ARGS --extra $EXTRA"
 pack() {

@@ -4,8 +4,8 @@ Stages (all seeded; data is rendered on the fly on the training device):
 1. tokenizer: learn a BPE vocabulary over the grammar words (CLIP file format) -> <out>/tokenizer;
 2. VAE: reconstruction (MSE + L1) with a tiny KL term; then scaling_factor = 1 / std(latent mean);
 3. text encoder + UNet jointly: epsilon prediction, SD's scaled_linear betas (0.00085..0.012,
-   1000 steps), min-SNR(5) loss weights, caption dropout 10% to the empty prompt (classifier-free
-   guidance), EMA of the weights (the EMA weights are exported);
+   1000 steps), min-SNR(5) loss weights, offset noise 0.1, caption dropout 10% to the empty prompt
+   (classifier-free guidance), EMA of the weights (the EMA weights are exported);
 4. ONNX export (TorchScript exporter, opset 17, constant folding), configs, and a check of every
    exported graph against torch with onnxruntime when it is installed.
 
@@ -44,13 +44,13 @@ def parse_args(argv=None):
     p.add_argument("--vae-seconds", type=float, default=80.0, help="time cap for VAE training")
     p.add_argument("--vae-batch", type=int, default=64)
     p.add_argument("--unet-steps", type=int, default=12000)
-    p.add_argument("--unet-seconds", type=float, default=330.0, help="time cap for UNet training")
+    p.add_argument("--unet-seconds", type=float, default=400.0, help="time cap for UNet training")
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--block-out-channels", default="32,64,64,64")
     p.add_argument("--text-dim", type=int, default=64)
     p.add_argument("--p-uncond", type=float, default=0.1, help="caption dropout for CFG")
-    p.add_argument("--offset-noise", type=float, default=0.0,
+    p.add_argument("--offset-noise", type=float, default=0.1,
                    help="add this times a per-channel constant N(0,1) to the training noise (offset noise)")
     p.add_argument("--chunk", type=int, default=32, help="steps of training data generated at once")
     p.add_argument("--ema", type=float, default=0.999)
