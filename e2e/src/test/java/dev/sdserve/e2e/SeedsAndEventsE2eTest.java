@@ -3,6 +3,8 @@ package dev.sdserve.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sdserve.proto.v1.DenoiserGrpc;
+import dev.sdserve.proto.v1.DescribeRequest;
 import dev.sdserve.proto.v1.GenerateRequest;
 import dev.sdserve.proto.v1.ImageGenerationGrpc;
 import dev.sdserve.proto.v1.ListModelsRequest;
@@ -13,6 +15,7 @@ import dev.sdserve.runtime.SharedFixtures;
 import dev.sdserve.runtime.TensorCodec;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -55,9 +58,13 @@ class SeedsAndEventsE2eTest {
     @Test
     void listModelsDescribesTheTinyModel() {
         ServiceCluster cluster = Cluster.get();
+        // Describe loads tiny-sd15's UNet in unet-service; ListModels then reports it loaded
+        DenoiserGrpc.newBlockingStub(cluster.channel(ServiceCluster.Service.UNET)).withDeadlineAfter(2, TimeUnit.MINUTES)
+                .describe(DescribeRequest.newBuilder().setModel("tiny-sd15").build());
         ModelInfo m = ImageGenerationGrpc.newBlockingStub(cluster.channel(ServiceCluster.Service.ORCHESTRATOR))
                 .listModels(ListModelsRequest.getDefaultInstance()).getModelsList().stream()
                 .filter(i -> i.getName().equals("tiny-sd15")).findFirst().orElseThrow();
+        assertTrue(m.getLoaded(), "tiny-sd15 is loaded in unet-service: " + m);
         assertEquals("PNDMScheduler", m.getDefaultScheduler());
         assertEquals(256, m.getNativeWidth());
         assertEquals("float32", m.getDtype());

@@ -1,6 +1,7 @@
 package dev.sdserve.orchestrator;
 
 import dev.sdserve.orchestrator.client.GrpcDenoiserClient;
+import dev.sdserve.orchestrator.client.GrpcLoadedModels;
 import dev.sdserve.orchestrator.client.GrpcStageHealth;
 import dev.sdserve.orchestrator.client.GrpcTextEncoderClient;
 import dev.sdserve.orchestrator.client.GrpcVaeClient;
@@ -71,8 +72,9 @@ public class OrchestratorProducers {
 
     @Produces
     @Singleton
-    ModelCatalog modelCatalog(ModelRoots roots) {
-        return new ModelCatalog(roots);
+    ModelCatalog modelCatalog(ModelRoots roots, OrchestratorConfig config) {
+        return new ModelCatalog(roots, new GrpcLoadedModels(DenoiserGrpc.newBlockingStub(unet),
+                config.deadline().healthCheck()));
     }
 
     /** "unet" → unet-service at the configured host:port, for error messages. */

@@ -24,12 +24,15 @@ import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.w3c.dom.Node;
 
 /**
  * 8-bit RGB images to and from PNG (and JPEG, or anything else ImageIO reads) through ImageIO, with PNG
  * text chunks for generation metadata (the {@code parameters} keyword other SD tools write). Shared by the
- * VAE service, the orchestrator and the CLI so that none of them copies image code.
+ * VAE service, the orchestrator and the CLI so that none of them copies image code. Streams are in-memory
+ * ({@code MemoryCache*}), so ImageIO never writes a cache file to java.io.tmpdir.
  */
 public final class Png {
     private static final String PNG_FORMAT = "javax_imageio_png_1.0";
@@ -65,7 +68,7 @@ public final class Png {
         img.getRaster().setPixels(0, 0, image.width(), image.height(), samples);
         ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
         try (ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-             ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+             ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
             IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(img),
                     writer.getDefaultWriteParam());
             if (!text.isEmpty()) meta.mergeTree(PNG_FORMAT, textTree(text));
@@ -120,7 +123,7 @@ public final class Png {
     /** The text chunks (tEXt, zTXt, iTXt) of a PNG, keyword to text, in file order. */
     public static Map<String, String> readText(byte[] png) {
         Map<String, String> out = new LinkedHashMap<>();
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(png))) {
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(png))) {
             ImageReader reader = readerFor(in, "png");
             try {
                 reader.setInput(in, true, false);
@@ -155,7 +158,7 @@ public final class Png {
      */
     public static Rgb decode(byte[] encoded, String field, long maxPixels) {
         SdException.require(encoded != null && encoded.length > 0, field + ": empty image file");
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
             ImageReader reader = readerFor(in, null);
             SdException.require(reader != null, field + ": not an image ImageIO can read (send PNG or JPEG)");
             try {

@@ -10,6 +10,8 @@ import dev.sdserve.runtime.SdException;
 import dev.sdserve.runtime.Tracing;
 import dev.sdserve.unet.graph.CutFinder;
 import io.opentelemetry.api.trace.Tracer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -97,6 +99,20 @@ public final class DenoiseSessions implements AutoCloseable {
 
     public FeatureStore store() {
         return store;
+    }
+
+    /** A UNet held in memory: a model at one cache branch. */
+    public record Loaded(String model, int branch) {
+    }
+
+    /** The UNets held now (least recently used first), loading nothing. */
+    public List<Loaded> loaded() {
+        List<Loaded> out = new ArrayList<>();
+        for (String key : stages.loaded()) {
+            int hash = key.lastIndexOf('#');
+            out.add(new Loaded(key.substring(0, hash), Integer.parseInt(key.substring(hash + 1))));
+        }
+        return out;
     }
 
     private String key(String model, int branch) {

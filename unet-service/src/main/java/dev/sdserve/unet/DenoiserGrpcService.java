@@ -7,6 +7,8 @@ import dev.sdserve.proto.v1.DenoiseResponse;
 import dev.sdserve.proto.v1.DenoiserGrpc;
 import dev.sdserve.proto.v1.DescribeRequest;
 import dev.sdserve.proto.v1.DescribeResponse;
+import dev.sdserve.proto.v1.GetStatusRequest;
+import dev.sdserve.proto.v1.GetStatusResponse;
 import dev.sdserve.proto.v1.OpenRequest;
 import dev.sdserve.proto.v1.OpenResponse;
 import dev.sdserve.proto.v1.StepRequest;
@@ -49,6 +51,11 @@ public class DenoiserGrpcService extends DenoiserGrpc.DenoiserImplBase {
     @Override
     public void describe(DescribeRequest req, StreamObserver<DescribeResponse> out) {
         reply(out, () -> ProtoMapping.describe(sessions.describe(req.getModel(), req.getCacheBranch())));
+    }
+
+    @Override
+    public void getStatus(GetStatusRequest req, StreamObserver<GetStatusResponse> out) {
+        reply(out, () -> ProtoMapping.status(sessions));
     }
 
     private static <T> void reply(StreamObserver<T> out, Supplier<T> call) {

@@ -1,6 +1,9 @@
 package dev.sdserve.unet;
 
 import dev.sdserve.proto.v1.DescribeResponse;
+import dev.sdserve.proto.v1.FeatureStoreStatus;
+import dev.sdserve.proto.v1.GetStatusResponse;
+import dev.sdserve.proto.v1.LoadedUnet;
 import dev.sdserve.proto.v1.OpenRequest;
 import dev.sdserve.proto.v1.OpenResponse;
 import dev.sdserve.proto.v1.StepMode;
@@ -43,5 +46,17 @@ final class ProtoMapping {
         return DescribeResponse.newBuilder().setCacheTensor(d.cacheTensor()).setFullMacs(d.fullMacs())
                 .setShallowMacs(d.shallowMacs()).setExecutionProvider(d.executionProvider())
                 .setFullNodes(d.fullNodes()).setShallowNodes(d.shallowNodes()).build();
+    }
+
+    static GetStatusResponse status(DenoiseSessions sessions) {
+        GetStatusResponse.Builder out = GetStatusResponse.newBuilder();
+        for (DenoiseSessions.Loaded l : sessions.loaded()) {
+            out.addLoaded(LoadedUnet.newBuilder().setModel(l.model()).setCacheBranch(l.branch()));
+        }
+        FeatureStore.Stats st = sessions.store().stats();
+        out.setFeatureStore(FeatureStoreStatus.newBuilder().setSessions(st.sessions()).setEntries(st.entries())
+                .setBytes(st.bytes()).setMaxBytes(sessions.store().limits().maxBytes()).setHits(st.hits())
+                .setMisses(st.misses()).setEvictions(st.evictions()).setExpired(st.expired()));
+        return out.build();
     }
 }

@@ -11,6 +11,8 @@ import dev.sdserve.proto.v1.DenoiseRequest;
 import dev.sdserve.proto.v1.DenoiseResponse;
 import dev.sdserve.proto.v1.DenoiserGrpc;
 import dev.sdserve.proto.v1.DescribeRequest;
+import dev.sdserve.proto.v1.GetStatusRequest;
+import dev.sdserve.proto.v1.LoadedUnet;
 import dev.sdserve.proto.v1.OpenRequest;
 import dev.sdserve.proto.v1.OpenResponse;
 import dev.sdserve.proto.v1.StepMode;
@@ -114,6 +116,28 @@ class DenoiserGrpcServiceTest {
         assertEquals(323, d.getShallowNodes());
         assertTrue(d.getFullMacs() > 3 * d.getShallowMacs() && d.getShallowMacs() > 0);
         assertEquals("cpu", d.getExecutionProvider());
+    }
+
+    @Test
+    void getStatusReportsLoadedUnetsAndFeatureStoreCountersWithoutLoading() {
+        var before = unary.getStatus(GetStatusRequest.getDefaultInstance()).getFeatureStore();
+        assertEquals(2147483648L, before.getMaxBytes(), "sd.unet.feature-store.max-bytes");
+        String id = unary.open(openRequest()).getSessionId(); // loads tiny-sd15 at branch 0
+        unary.step(step(id, StepMode.FULL));
+        unary.step(step(id, StepMode.SHALLOW));
+        var during = unary.getStatus(GetStatusRequest.getDefaultInstance());
+        assertTrue(during.getLoadedList().contains(LoadedUnet.newBuilder().setModel("tiny-sd15").setCacheBranch(0).build()),
+                during.toString());
+        assertFalse(during.getLoadedList().stream().anyMatch(u -> u.getCacheBranch() == 7),
+                "GetStatus loads nothing: " + during);
+        var fs = during.getFeatureStore();
+        assertEquals(before.getHits() + 1, fs.getHits(), "one shallow step on the cached feature");
+        assertEquals(before.getMisses(), fs.getMisses());
+        assertTrue(fs.getSessions() >= 1 && fs.getEntries() >= 1 && fs.getBytes() > 0, fs.toString());
+        unary.close(CloseRequest.newBuilder().setSessionId(id).build());
+        var after = unary.getStatus(GetStatusRequest.getDefaultInstance()).getFeatureStore();
+        assertEquals(fs.getSessions() - 1, after.getSessions());
+        assertTrue(after.getBytes() < fs.getBytes(), "closing frees the session's feature");
     }
 
     @Test

@@ -1,5 +1,9 @@
 package dev.sdserve.cli.bench;
 
+import dev.sdserve.proto.v1.DenoiserGrpc;
+import dev.sdserve.proto.v1.ImageGenerationGrpc;
+import dev.sdserve.proto.v1.TextEncoderGrpc;
+import dev.sdserve.proto.v1.VaeGrpc;
 import dev.sdserve.runtime.SdException;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -25,6 +29,15 @@ import java.util.stream.Collectors;
 final class ServiceProcesses implements AutoCloseable {
     static final List<String> STAGES = List.of("text-encoder-service", "unet-service", "vae-service");
     static final String ORCHESTRATOR = "orchestrator";
+    /**
+     * The gRPC service each module serves. Start-up waits for this name to be SERVING, not just for something on the
+     * port: a health check of "" would also be answered by another process that took the port.
+     */
+    static final Map<String, String> SERVICE = Map.of(
+            "text-encoder-service", TextEncoderGrpc.SERVICE_NAME,
+            "unet-service", DenoiserGrpc.SERVICE_NAME,
+            "vae-service", VaeGrpc.SERVICE_NAME,
+            ORCHESTRATOR, ImageGenerationGrpc.SERVICE_NAME);
     private static final long START_TIMEOUT_MS = 300_000;
 
     private final BenchSettings settings;
@@ -57,11 +70,11 @@ final class ServiceProcesses implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(s.hook);
         try {
             Files.createDirectories(settings.workDir());
-            for (String m : all()) s.ports.put(m, freePort());
+            s.ports.putAll(freePorts(all()));
             for (String m : STAGES) s.launch(m);
-            for (String m : STAGES) s.awaitServing(m);
+            for (String m : STAGES) s.awaitServingOrRelaunch(m);
             s.launch(ORCHESTRATOR);
-            s.awaitServing(ORCHESTRATOR);
+            s.awaitServingOrRelaunch(ORCHESTRATOR);
             return s;
         } catch (IOException | RuntimeException e) {
             s.close();
@@ -105,6 +118,35 @@ final class ServiceProcesses implements AutoCloseable {
         return settings.workDir().resolve(module + ".log");
     }
 
+    /**
+     * Waits for the module; when it exited because its port was taken meanwhile (a free port is only free until
+     * someone binds it), starts it again on a new port, up to {@link #BIND_ATTEMPTS} times.
+     */
+    private void awaitServingOrRelaunch(String module) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                awaitServing(module);
+                return;
+            } catch (SdException e) {
+                if (attempt >= BIND_ATTEMPTS || processes.get(module).isAlive() || !portWasTaken(log(module))) throw e;
+                ports.put(module, freePorts(List.of(module)).get(module));
+                launch(module);
+            }
+        }
+    }
+
+    private static final int BIND_ATTEMPTS = 3;
+
+    /** Whether a service log shows that it could not bind its port. */
+    static boolean portWasTaken(Path log) {
+        try {
+            String text = Files.readString(log);
+            return text.contains("Address already in use") || text.contains("BindException");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private void awaitServing(String module) {
         long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
         ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port(module)).usePlaintext().build();
@@ -113,13 +155,7 @@ final class ServiceProcesses implements AutoCloseable {
                 if (!processes.get(module).isAlive()) {
                     throw new SdException(SdException.Kind.UNAVAILABLE, module + " exited during startup; see " + log(module));
                 }
-                try {
-                    var r = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS)
-                            .check(HealthCheckRequest.getDefaultInstance());
-                    if (r.getStatus() == ServingStatus.SERVING) return;
-                } catch (RuntimeException notYet) {
-                    // not listening yet
-                }
+                if (serving(ch, module)) return;
                 sleep();
             }
             throw new SdException(SdException.Kind.UNAVAILABLE, module + " not SERVING after " + START_TIMEOUT_MS
@@ -129,16 +165,40 @@ final class ServiceProcesses implements AutoCloseable {
         }
     }
 
+    /** Whether the server behind {@code ch} reports the module's own service as SERVING (false while not listening). */
+    static boolean serving(ManagedChannel ch, String module) {
+        try {
+            return HealthGrpc.newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.newBuilder().setService(SERVICE.get(module)).build())
+                    .getStatus() == ServingStatus.SERVING;
+        } catch (RuntimeException notYet) {
+            return false;
+        }
+    }
+
     private static List<String> all() {
         List<String> out = new ArrayList<>(STAGES);
         out.add(ORCHESTRATOR);
         return out;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+    /**
+     * One free port per module, all different: every probe socket stays open until all are chosen (a port closed
+     * at once may be handed out again by the next probe).
+     */
+    static Map<String, Integer> freePorts(List<String> modules) throws IOException {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            for (String m : modules) {
+                ServerSocket s = new ServerSocket(0);
+                held.add(s);
+                out.put(m, s.getLocalPort());
+            }
+        } finally {
+            for (ServerSocket s : held) s.close();
         }
+        return out;
     }
 
     private static void sleep() {
