@@ -17,7 +17,13 @@ import dev.sdserve.runtime.SharedFixtures;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
@@ -91,7 +97,19 @@ class ImageGenerationGrpcServiceTest {
         assertEquals(256, m.getNativeHeight());
         assertEquals(256, m.getNativeWidth());
         assertEquals("float32", m.getDtype());
-        assertFalse(m.getLoaded());
+        assertFalse(m.getLoaded(), "unet-service is down here, so nothing is known to be loaded");
         assertEquals(SharedFixtures.modelsRoot().toString(), m.getRoot());
+    }
+
+    @TestHTTPResource("/q/metrics")
+    URL metrics;
+
+    @Test
+    void metricsServeTheLimiterGauges() throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(metrics.toString()))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        assertTrue(r.body().contains("\nsd_generations_running 0.0") && r.body().contains("\nsd_generations_waiting 0.0"),
+                r.body());
     }
 }
