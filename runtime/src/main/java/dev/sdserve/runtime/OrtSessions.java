@@ -89,6 +89,7 @@ public final class OrtSessions {
             if (options.intraOpThreads() > 0) {
                 so.setIntraOpNumThreads(options.intraOpThreads());
             }
+            so.addConfigEntry("session.intra_op.allow_spinning", options.allowSpinning() ? "1" : "0");
             ExecutionProvider used = addProvider(so, options.executionProvider(), label);
             customize.accept(so);
             OrtSession session = factory.create(so);

@@ -23,6 +23,6 @@ public class RuntimeProducers {
     @Singleton
     public RuntimeOptions runtimeOptions(SdConfig.Runtime config) {
         return new RuntimeOptions(ExecutionProvider.parse(config.executionProvider()), config.intraOpThreads(),
-                config.optimizationLevel());
+                config.optimizationLevel(), config.allowSpinning());
     }
 }

@@ -38,5 +38,9 @@ public final class SdConfig {
         /** ORT graph optimisation level: disable, basic, extended, all. */
         @WithDefault("all")
         String optimizationLevel();
+
+        /** ORT's session.intra_op.allow_spinning: idle intra-op threads spin (true, ORT's default) or sleep. */
+        @WithDefault("true")
+        boolean allowSpinning();
     }
 }

@@ -66,6 +66,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads; 0 = all cores (default).")
     int threads;
 
+    @Option(names = "--allow-spinning", defaultValue = "true", arity = "1", paramLabel = "true|false",
+            description = "ONNX Runtime intra-op threads spin while idle (session.intra_op.allow_spinning; default: "
+                    + "true, as the services).")
+    boolean allowSpinning;
+
     @Option(names = "--optimization-level", defaultValue = "all",
             description = "ORT graph optimisation: disable, basic, extended, all (default: ${DEFAULT-VALUE}).")
     String optimizationLevel;
@@ -127,7 +132,7 @@ public final class BenchCommand implements Callable<Integer> {
         int side = quick ? 128 : 256;
         var generation = new BenchSettings.Generation(prompt, "", steps != null ? steps : quick ? 20 : 50,
                 height != null ? height : side, width != null ? width : side, seed, 7.5);
-        RuntimeOptions runtime = new RuntimeOptions(ExecutionProvider.CPU, threads, optimizationLevel);
+        RuntimeOptions runtime = new RuntimeOptions(ExecutionProvider.CPU, threads, optimizationLevel, allowSpinning);
         int gemm = gemmSide != null ? gemmSide : quick ? 512 : 2048;
         return new BenchSettings(folder, roots, generation, runtime, gemm, projectDir(),
                 out.toAbsolutePath().resolve("work"), !noSplit);

@@ -25,6 +25,7 @@ final class BenchJson {
         root.put("cpu", Machine.cpu());
         root.put("cores", Machine.cores());
         root.put("threads", s.threads());
+        root.put("allow_spinning", s.runtime().allowSpinning());
         root.put("java", System.getProperty("java.version"));
         root.putObject("load_average").put("start", r.load()[0]).put("end", r.load()[1]);
         root.put("method", METHOD);

@@ -13,10 +13,10 @@ final class BenchMarkdown {
         StringBuilder md = new StringBuilder();
         md.append(f("# sd bench: %s at %dx%d, %d PNDM (PLMS) steps, CFG %s%n%n", s.model().name(),
                 s.generation().width(), s.generation().height(), s.generation().steps(), num(s.generation().guidance())));
-        md.append(f("Machine: %s, %d cores; ONNX Runtime %s with %d intra-op threads, graph optimisation %s; "
+        md.append(f("Machine: %s, %d cores; ONNX Runtime %s with %d intra-op threads (spinning %s), graph optimisation %s; "
                         + "Java %s. Load average %.2f at the start, %.2f at the end. The whole run took %.0f s.%n%n",
                 Machine.cpu(), Machine.cores(), s.runtime().executionProvider().id(), s.threads(),
-                s.runtime().optimizationLevel(), System.getProperty("java.version"), r.load()[0], r.load()[1],
+                s.runtime().allowSpinning() ? "on" : "off", s.runtime().optimizationLevel(), System.getProperty("java.version"), r.load()[0], r.load()[1],
                 r.elapsedSeconds()));
         md.append("Method: ").append(BenchJson.METHOD).append(". Speedups are the baseline's time over the"
                 + " configuration's, measured side by side in this run; PSNR compares each image with the baseline"

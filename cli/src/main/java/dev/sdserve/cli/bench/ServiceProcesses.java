@@ -94,6 +94,7 @@ final class ServiceProcesses implements AutoCloseable {
                 "-Dsd.models.default-model=" + settings.model().name(),
                 "-Dsd.runtime.intra-op-threads=" + settings.runtime().intraOpThreads(),
                 "-Dsd.runtime.optimization-level=" + settings.runtime().optimizationLevel(),
+                "-Dsd.runtime.allow-spinning=" + settings.runtime().allowSpinning(),
                 "-Dsd.runtime.execution-provider=" + settings.runtime().executionProvider().id(),
                 "-Dsd.unet.graph-cache-dir=" + settings.graphCacheDir()));
         if (module.equals(ORCHESTRATOR)) {
