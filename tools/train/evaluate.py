@@ -26,8 +26,8 @@ import checker  # noqa: E402
 import shapes as world  # noqa: E402
 
 
-class Pndm:
-    """diffusers' PNDMScheduler with skip_prk_steps=True (linear multistep / PLMS), epsilon prediction."""
+class AlphaScheduler:
+    """What DDIM and PNDM share: SD's scaled_linear betas, alpha-bar, the final alpha and the "leading" offset."""
 
     def __init__(self, cfg):
         n = cfg["num_train_timesteps"]
@@ -35,6 +35,10 @@ class Pndm:
         self.acp = np.cumprod(1.0 - betas, dtype=np.float32)
         self.final = 1.0 if cfg["set_alpha_to_one"] else float(self.acp[0])
         self.n_train, self.offset = n, cfg["steps_offset"]
+
+
+class Pndm(AlphaScheduler):
+    """diffusers' PNDMScheduler with skip_prk_steps=True (linear multistep / PLMS), epsilon prediction."""
 
     def set_timesteps(self, steps):
         self.ratio = self.n_train // steps
@@ -70,15 +74,9 @@ class Pndm:
         return ((a_prev / a_t) ** 0.5 * sample - (a_prev - a_t) * out / denom).astype(np.float32)
 
 
-class Ddim:
-    """diffusers' DDIMScheduler, eta 0, "leading" spacing, epsilon prediction (a first-order sampler, for comparison)."""
+class Ddim(AlphaScheduler):
+    """diffusers' DDIMScheduler, eta 0, "leading" spacing, epsilon prediction (a first-order sampler)."""
 
-    def __init__(self, cfg):
-        n = cfg["num_train_timesteps"]
-        betas = np.linspace(cfg["beta_start"] ** 0.5, cfg["beta_end"] ** 0.5, n, dtype=np.float32) ** 2
-        self.acp = np.cumprod(1.0 - betas, dtype=np.float32)
-        self.final = 1.0 if cfg["set_alpha_to_one"] else float(self.acp[0])
-        self.n_train, self.offset = n, cfg["steps_offset"]
 
     def set_timesteps(self, steps):
         self.ratio = self.n_train // steps
