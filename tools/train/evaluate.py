@@ -77,7 +77,6 @@ class Pndm(AlphaScheduler):
 class Ddim(AlphaScheduler):
     """diffusers' DDIMScheduler, eta 0, "leading" spacing, epsilon prediction (a first-order sampler)."""
 
-
     def set_timesteps(self, steps):
         self.ratio = self.n_train // steps
         self.timesteps = ((np.arange(0, steps) * self.ratio).round()[::-1].copy().astype(np.int64) + self.offset)
