@@ -39,6 +39,7 @@ final class ServiceProcesses implements AutoCloseable {
             "vae-service", VaeGrpc.SERVICE_NAME,
             ORCHESTRATOR, ImageGenerationGrpc.SERVICE_NAME);
     private static final long START_TIMEOUT_MS = 300_000;
+    private static final int BIND_ATTEMPTS = 3;
 
     private final BenchSettings settings;
     private final Map<String, Process> processes = new LinkedHashMap<>();
@@ -135,8 +136,6 @@ final class ServiceProcesses implements AutoCloseable {
             }
         }
     }
-
-    private static final int BIND_ATTEMPTS = 3;
 
     /** Whether a service log shows that it could not bind its port. */
     static boolean portWasTaken(Path log) {
