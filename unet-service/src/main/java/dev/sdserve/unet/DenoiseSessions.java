@@ -27,6 +27,7 @@ public final class DenoiseSessions implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DenoiseSessions.class);
 
     private final ModelRoots roots;
+    private final FullUnets fulls;
     private final ModelCache<UnetStage> stages;
     private final FeatureStore store;
     private final Map<String, DenoiseSession> open = new ConcurrentHashMap<>();
@@ -44,10 +45,11 @@ public final class DenoiseSessions implements AutoCloseable {
         this.roots = roots;
         this.tracer = tracer;
         this.store = new FeatureStore(settings.limits());
+        this.fulls = new FullUnets(maxLoaded, options);
         this.stages = new ModelCache<>(maxLoaded, key -> {
             int hash = key.lastIndexOf('#');
             ModelFolder folder = roots.resolve(key.substring(0, hash));
-            return UnetStage.load(folder, Integer.parseInt(key.substring(hash + 1)), settings, options);
+            return UnetStage.load(folder, Integer.parseInt(key.substring(hash + 1)), settings, options, fulls);
         });
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "unet-feature-store-sweeper");
@@ -105,6 +107,11 @@ public final class DenoiseSessions implements AutoCloseable {
     public record Loaded(String model, int branch) {
     }
 
+    /** Full-graph sessions held now: one per model, whatever the number of branches. */
+    public int fullGraphsLoaded() {
+        return fulls.loaded();
+    }
+
     /** The UNets held now (least recently used first), loading nothing. */
     public List<Loaded> loaded() {
         List<Loaded> out = new ArrayList<>();
@@ -127,6 +134,7 @@ public final class DenoiseSessions implements AutoCloseable {
         open.values().forEach(DenoiseSession::close);
         store.close();
         stages.close();
+        fulls.close();
         LOG.infof("unet sessions closed; %s", store.stats());
     }
 }

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.sdserve.runtime.FloatTensor;
+import dev.sdserve.runtime.ModelCache;
 import dev.sdserve.runtime.ModelFolder;
 import dev.sdserve.runtime.OrtSessions;
 import dev.sdserve.runtime.RuntimeOptions;
@@ -18,12 +19,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
- * One UNet at one DeepCache branch: the full graph (which also returns the cache tensor) and the shallow
- * graph (which takes it), as two ONNX Runtime sessions over shared weights. float16 models are converted at
- * the boundary; the timestep is encoded the way the export declares it.
+ * One UNet at one DeepCache branch: the full graph (which also returns the cache tensor; its session is shared with
+ * the model's other branches through {@link FullUnets}) and the shallow graph (which takes it). float16 models are
+ * converted at the boundary; the timestep is encoded the way the export declares it.
  */
 public final class UnetStage implements AutoCloseable {
     public static final String SAMPLE = "sample";
@@ -45,8 +47,11 @@ public final class UnetStage implements AutoCloseable {
     }
 
     private final DerivedGraphs.Entry graphs;
+    private final ModelCache<OrtSessions.Loaded>.Lease fullLease;
+    private final FullUnets ownFulls; // non-null when this stage made its own (see the four-argument load)
     private final OrtSessions.Loaded full;
     private final OrtSessions.Loaded shallow;
+    private final Set<String> fullOutputs;
     private final Description description;
     private final String output;
     private final OnnxJavaType sampleType;
@@ -56,15 +61,18 @@ public final class UnetStage implements AutoCloseable {
     private final long channels;
     private final long textDim;
 
-    private UnetStage(String model, DerivedGraphs.Entry graphs, OrtSessions.Loaded full, OrtSessions.Loaded shallow)
-            throws OrtException {
+    private UnetStage(String model, DerivedGraphs.Entry graphs, ModelCache<OrtSessions.Loaded>.Lease fullLease,
+                      FullUnets ownFulls, OrtSessions.Loaded shallow) throws OrtException {
         this.graphs = graphs;
-        this.full = full;
+        this.fullLease = fullLease;
+        this.ownFulls = ownFulls;
+        this.full = fullLease.get();
         this.shallow = shallow;
         DerivedGraphs.Meta m = graphs.meta();
         this.description = new Description(model, m.branch(), m.cacheTensor(), m.fullMacs(), m.shallowMacs(),
                 full.provider().id(), m.fullNodes(), m.shallowNodes());
         this.output = full.session().getOutputNames().iterator().next();
+        this.fullOutputs = Set.of(output, m.cacheTensor());
         this.sampleType = TensorCodec.inputType(full.session(), SAMPLE);
         this.textType = TensorCodec.inputType(full.session(), TEXT);
         this.fullTimestep = timestepInput(full.session());
@@ -73,8 +81,28 @@ public final class UnetStage implements AutoCloseable {
         this.textDim = TensorCodec.inputShape(full.session(), TEXT)[2];
     }
 
-    /** Loads (deriving on first use) the full and shallow graphs of {@code model}'s UNet for {@code branch}. */
+    /** Loads {@code model}'s UNet for {@code branch} with a full-graph session of its own (tests, tools). */
     public static UnetStage load(ModelFolder model, int branch, UnetSettings settings, RuntimeOptions options) {
+        FullUnets own = new FullUnets(1, options);
+        try {
+            return load(model, branch, settings, options, own, true);
+        } catch (RuntimeException e) {
+            own.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Loads (deriving on first use) the shallow graph of {@code model}'s UNet for {@code branch}, and leases the
+     * model's full graph from {@code fulls}.
+     */
+    public static UnetStage load(ModelFolder model, int branch, UnetSettings settings, RuntimeOptions options,
+                                 FullUnets fulls) {
+        return load(model, branch, settings, options, fulls, false);
+    }
+
+    private static UnetStage load(ModelFolder model, int branch, UnetSettings settings, RuntimeOptions options,
+                                  FullUnets fulls, boolean owned) {
         Path source = model.onnx(ModelFolder.Part.UNET);
         var config = model.config(ModelFolder.Part.UNET);
         int nativeSide = config.path("sample_size").asInt(64);
@@ -82,16 +110,17 @@ public final class UnetStage implements AutoCloseable {
                 config.path("cross_attention_dim").asInt(768));
         DerivedGraphs.Entry graphs = DerivedGraphs.forSource(settings.graphCacheDir(), source.getParent())
                 .obtain(source, branch, settings.cacheTensor(), probe, nativeSide);
-        OrtSessions.Loaded full = open(graphs.full(), graphs.weightsFolder(), options);
+        ModelCache<OrtSessions.Loaded>.Lease full = fulls.acquire(graphs);
         OrtSessions.Loaded shallow = null;
         try {
-            shallow = open(graphs.shallow(), graphs.weightsFolder(), options);
-            UnetStage stage = new UnetStage(model.name(), graphs, full, shallow);
+            shallow = open(graphs.shallow(), graphs.shallowWeightsFolder(), options);
+            UnetStage stage = new UnetStage(model.name(), graphs, full, owned ? fulls : null, shallow);
             Description d = stage.description;
             LOG.infof("unet %s branch %d: cache tensor %s; full %d nodes %.3f GMACs, shallow %d nodes %.3f GMACs"
-                            + " (%.1f%% of full) at %dx%d latent, batch 1; graphs in %s", d.model(), branch,
+                            + " (%.1f%% of full) at %dx%d latent, batch 1; graphs in %s and %s", d.model(), branch,
                     d.cacheTensor(), d.fullNodes(), d.fullMacs() / 1e9, d.shallowNodes(), d.shallowMacs() / 1e9,
-                    100.0 * d.shallowMacs() / Math.max(1, d.fullMacs()), nativeSide, nativeSide, graphs.dir());
+                    100.0 * d.shallowMacs() / Math.max(1, d.fullMacs()), nativeSide, nativeSide, graphs.fullDir(),
+                    graphs.dir());
             return stage;
         } catch (OrtException | RuntimeException e) {
             full.close();
@@ -100,7 +129,7 @@ public final class UnetStage implements AutoCloseable {
         }
     }
 
-    private static OrtSessions.Loaded open(Path graph, Path weightsFolder, RuntimeOptions options) {
+    static OrtSessions.Loaded open(Path graph, Path weightsFolder, RuntimeOptions options) {
         try {
             return OrtSessions.open(Files.readAllBytes(graph), weightsFolder, graph, options, o -> { });
         } catch (IOException e) {
@@ -156,7 +185,7 @@ public final class UnetStage implements AutoCloseable {
         try (OnnxTensor x = TensorCodec.toOnnx(sample, sampleType);
              OnnxTensor ts = fullTimestep.toOnnx(t, (int) sample.dim(0))) {
             long t0 = System.nanoTime();
-            OrtSession.Result r = full.session().run(Map.of(SAMPLE, x, TIMESTEP, ts, TEXT, ehs));
+            OrtSession.Result r = full.session().run(Map.of(SAMPLE, x, TIMESTEP, ts, TEXT, ehs), fullOutputs);
             double runMs = (System.nanoTime() - t0) / 1e6;
             try {
                 FloatTensor noise = TensorCodec.fromOnnx(r.get(output).orElseThrow());
@@ -193,7 +222,8 @@ public final class UnetStage implements AutoCloseable {
 
     @Override
     public void close() {
-        full.close();
+        fullLease.close();
         shallow.close();
+        if (ownFulls != null) ownFulls.close();
     }
 }

@@ -40,6 +40,32 @@ class DenoiseSessionsTest {
     }
 
     @Test
+    void branchesShareOneFullGraphSessionAndEachCachesItsOwnCut() {
+        ModelRoots roots = new ModelRoots(List.of(SharedFixtures.modelsRoot()), "tiny-sd15");
+        FloatTensor sample = tensor(CASE.resolve("sample.f32"));
+        FloatTensor ehs = tensor(CASE.resolve("encoder_hidden_states.f32"));
+        FloatTensor expected = tensor(CASE.resolve("out_sample.f32"));
+        try (DenoiseSessions two = new DenoiseSessions(roots, RuntimeOptions.defaults(),
+                TinyUnet.settings(TinyUnet.GRAPHS, 1L << 30, Duration.ofMinutes(10), 8), 3)) {
+            java.util.Set<String> cuts = new java.util.HashSet<>();
+            for (int branch : new int[] {0, 1, 3}) {
+                try (DenoiseSession s = two.open("", ehs, branch)) {
+                    assertTrue(s.step(sample, 981, DenoiseSession.Mode.FULL).noisePred().maxAbsDiff(expected) < 2e-5);
+                    DenoiseSession.StepResult shallow = s.step(sample, 981, DenoiseSession.Mode.SHALLOW);
+                    assertTrue(shallow.cacheHit(), "branch " + branch);
+                    // same inputs: the shallow graph on this branch's cached feature reproduces the full output
+                    assertTrue(shallow.noisePred().maxAbsDiff(expected) < 2e-5, "branch " + branch);
+                    cuts.add(s.description().cacheTensor());
+                }
+            }
+            assertEquals(3, cuts.size(), "each branch caches its own tensor: " + cuts);
+            assertTrue(cuts.contains("/up_blocks.3/attentions.1/Add_output_0"), cuts.toString());
+            assertEquals(3, two.loaded().size(), "three branches held: " + two.loaded());
+            assertEquals(1, two.fullGraphsLoaded(), "one full-graph session serves them all");
+        }
+    }
+
+    @Test
     void fullThenShallowThenFallbackAfterEviction() {
         FloatTensor sample = tensor(CASE.resolve("sample.f32"));
         FloatTensor expected = tensor(CASE.resolve("out_sample.f32"));

@@ -52,10 +52,12 @@ class ModelVariantsTest {
         Path graphs = tmp.resolve("graphs");
         long before = DerivedGraphs.surgeriesRun();
         try (UnetStage stage = load(model, graphs)) {
-            assertEquals(before + 1, DerivedGraphs.surgeriesRun());
+            assertEquals(before + 2, DerivedGraphs.surgeriesRun(), "this branch's shallow graph and the shared full graph");
             DerivedGraphs.Entry e = stage.graphs();
-            assertEquals(model.resolve("unet"), e.weightsFolder());
+            assertEquals(model.resolve("unet"), e.fullWeightsFolder());
+            assertEquals(model.resolve("unet"), e.shallowWeightsFolder());
             assertFalse(Files.exists(e.dir().resolve("weights.bin")));
+            assertFalse(Files.exists(e.fullDir().resolve("weights.bin")));
             assertTrue(Files.size(e.full()) < 2_000_000, "full graph holds no weights: " + Files.size(e.full()));
             FloatTensor[] out = fullAndShallow(stage, "unet_1");
             assertTrue(out[0].maxAbsDiff(tensor(TinyUnet.unetCase("unet_1").resolve("out_sample.f32"))) < 2e-5);
@@ -64,7 +66,7 @@ class ModelVariantsTest {
             Path unet = model.resolve("unet").resolve("model.onnx");
             DerivedGraphs.Entry again = DerivedGraphs.forSource(Optional.of(graphs), unet.getParent())
                     .obtain(unet, 0, Optional.empty(), new MacCounter.ProbeShape(4, 77, 32), 32);
-            assertEquals(before + 1, DerivedGraphs.surgeriesRun()); // reused: no second surgery
+            assertEquals(before + 2, DerivedGraphs.surgeriesRun()); // reused: no further surgery
             assertEquals(built, Files.getLastModifiedTime(again.dir().resolve("meta.json")));
             assertEquals(stage.description().fullMacs(), again.meta().fullMacs());
         }

@@ -36,7 +36,7 @@ final class UnetMacs {
                 .obtain(source, branch, Optional.empty(), probe, config.path("sample_size").asInt(64));
         Set<String> shallowNodes = new HashSet<>();
         for (NodeProto n : parse(entry.shallow()).getGraph().getNodeList()) shallowNodes.add(GraphIndex.keyOf(n));
-        return MacCounter.count(parse(entry.full()), entry.weightsFolder(), shallowNodes, probe, latentSide);
+        return MacCounter.count(parse(entry.full()), entry.fullWeightsFolder(), shallowNodes, probe, latentSide);
     }
 
     private static ModelProto parse(Path graph) {

@@ -25,16 +25,21 @@ import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
- * The folder of derived (full + shallow) graphs, keyed by the source graph's sha256, the cache branch and the
- * surgery version, so a restart reuses the work. An entry holds {@code full.onnx}, {@code shallow.onnx},
- * {@code meta.json} and, for sources with embedded weights, one {@code weights.bin} both graphs share. For
- * sources with external weights the graphs keep referencing the source's weights file, read through ORT's
- * external-initializer folder setting, so multi-GB weights are never copied. Entries are built in a temporary
- * folder and renamed into place, so concurrent loaders never see half an entry.
+ * The folder of derived graphs, keyed by the source graph's sha256, the surgery version and (for shallow graphs) the
+ * cache branch, so a restart reuses the work. Two kinds of entries:
+ * <ul>
+ *   <li>{@code <sha>-full-v<N>}: {@code full.onnx}, the source with the cut tensor of every branch the graph has as
+ *   extra outputs, so one ONNX Runtime session serves every branch; {@code meta.json} lists the cuts;</li>
+ *   <li>{@code <sha>-b<branch>-v<N>}: {@code shallow.onnx} and {@code meta.json} (cut, node and MAC counts).</li>
+ * </ul>
+ * For sources with embedded weights each entry holds one {@code weights.bin} its graph reads; for sources with
+ * external weights the graphs keep referencing the source's weights file, read through ORT's external-initializer
+ * folder setting, so multi-GB weights are never copied. Entries are built in a temporary folder and renamed into
+ * place, so concurrent loaders never see half an entry.
  */
 public final class DerivedGraphs {
     /** Bump when the surgery's output changes, so stale entries are not reused. */
-    public static final int SURGERY_VERSION = 1;
+    public static final int SURGERY_VERSION = 2;
     static final String WEIGHTS = "weights.bin";
     private static final Logger LOG = Logger.getLogger(DerivedGraphs.class);
     private static final AtomicLong SURGERIES = new AtomicLong();
@@ -45,15 +50,27 @@ public final class DerivedGraphs {
                        String sourceSha256) {
     }
 
-    /** A ready entry: where its graphs are and which folder holds their external weights. */
-    public record Entry(Path dir, Path weightsFolder, Meta meta) {
+    /** The shared full graph's entry: the cut tensor of each branch it returns. */
+    public record FullMeta(java.util.Map<Integer, String> cuts, int nodes, boolean embeddedWeights, String sourceSha256) {
+    }
+
+    /**
+     * A ready branch: its shallow graph ({@code dir}), the full graph it shares with every other branch
+     * ({@code fullDir}), and the folders holding each graph's external weights.
+     */
+    public record Entry(Path dir, Path fullDir, Path fullWeightsFolder, Path shallowWeightsFolder, Meta meta) {
         public Path full() {
-            return dir.resolve("full.onnx");
+            return fullDir.resolve("full.onnx");
         }
 
         public Path shallow() {
             return dir.resolve("shallow.onnx");
         }
+    }
+
+    /** Builds an entry's files into a fresh folder. */
+    private interface Builder {
+        void build(Path out) throws IOException;
     }
 
     private final Path root;
@@ -100,21 +117,30 @@ public final class DerivedGraphs {
         }
     }
 
-    /** The entry for {@code source} and {@code branch}, building it on first use. */
+    /** The entry for {@code source} and {@code branch}, building its shallow graph and the shared full graph on first use. */
     public Entry obtain(Path source, int branch, Optional<String> explicitTensor, MacCounter.ProbeShape probe,
                         int nativeSide) {
         String sha = sha256(source);
-        String key = sha.substring(0, 32) + "-b" + branch + "-v" + SURGERY_VERSION
+        String suffix = "-v" + SURGERY_VERSION
                 + explicitTensor.filter(s -> !s.isBlank()).map(s -> "-t" + sha256(s).substring(0, 12)).orElse("");
-        Path dir = root.resolve(key);
+        // the branch first: a graph without this branch's cut fails here, with CutFinder's message
+        Path dir = ready(root.resolve(sha.substring(0, 32) + "-b" + branch + suffix),
+                out -> buildShallow(source, sha, branch, explicitTensor, probe, nativeSide, out));
+        Path fullDir = ready(root.resolve(sha.substring(0, 32) + "-full" + suffix),
+                out -> buildFull(source, sha, explicitTensor, out));
+        return entry(source, dir, fullDir);
+    }
+
+    /** {@code dir} when its meta.json exists, else built through a temporary folder renamed into place. */
+    private Path ready(Path dir, Builder builder) {
         if (Files.isRegularFile(dir.resolve("meta.json"))) {
             LOG.infof("derived graphs: reusing %s", dir);
-            return entry(source, dir);
+            return dir;
         }
-        Path tmp = root.resolve(key + ".tmp-" + UUID.randomUUID());
+        Path tmp = root.resolve(dir.getFileName() + ".tmp-" + UUID.randomUUID());
         try {
             Files.createDirectories(tmp);
-            build(source, sha, branch, explicitTensor, probe, nativeSide, tmp);
+            builder.build(tmp);
             try {
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
@@ -126,20 +152,42 @@ public final class DerivedGraphs {
         } finally {
             deleteQuietly(tmp);
         }
-        return entry(source, dir);
+        return dir;
     }
 
-    private void build(Path source, String sha, int branch, Optional<String> explicitTensor,
-                       MacCounter.ProbeShape probe, int nativeSide, Path out) throws IOException {
+    private void buildFull(Path source, String sha, Optional<String> explicitTensor, Path out) throws IOException {
         long t0 = System.nanoTime();
         ModelProto model = parse(source);
         boolean embedded = !WeightsFile.usesExternalData(model);
-        if (embedded) model = WeightsFile.externalize(model, out.resolve(WEIGHTS));
+        if (embedded) model = WeightsFile.externalize(model, out.resolve(WEIGHTS)); // the entry's own weights.bin
+        GraphIndex index = new GraphIndex(model.getGraph());
+        java.util.Map<Integer, String> cuts = new java.util.TreeMap<>();
+        for (int b = 0; b <= CutFinder.MAX_BRANCH; b++) {
+            try {
+                cuts.put(b, CutFinder.find(index, b, explicitTensor).tensor());
+            } catch (SdException noSuchBranch) {
+                // this export has fewer up-blocks or is named otherwise: that branch is not served
+            }
+        }
+        ModelProto full = GraphSurgery.full(model, index, new java.util.LinkedHashSet<>(cuts.values()));
+        Files.write(out.resolve("full.onnx"), full.toByteArray());
+        SURGERIES.incrementAndGet();
+        FullMeta meta = new FullMeta(cuts, full.getGraph().getNodeCount(), embedded, sha);
+        Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.resolve("meta.json").toFile(), meta);
+        LOG.infof("derived graphs: full graph with the cut tensors of branches %s in %.0f ms", cuts.keySet(),
+                (System.nanoTime() - t0) / 1e6);
+    }
+
+    private void buildShallow(Path source, String sha, int branch, Optional<String> explicitTensor,
+                              MacCounter.ProbeShape probe, int nativeSide, Path out) throws IOException {
+        long t0 = System.nanoTime();
+        ModelProto model = parse(source);
+        boolean embedded = !WeightsFile.usesExternalData(model);
+        if (embedded) model = WeightsFile.externalize(model, out.resolve(WEIGHTS)); // the entry's own weights.bin
         GraphIndex index = new GraphIndex(model.getGraph());
         CutFinder.Cut cut = CutFinder.find(index, branch, explicitTensor);
-        ModelProto full = GraphSurgery.full(model, index, cut.tensor());
+        ModelProto full = GraphSurgery.full(model, index, cut.tensor()); // for counting only
         ModelProto shallow = GraphSurgery.shallow(model, index, cut.tensor());
-        Files.write(out.resolve("full.onnx"), full.toByteArray());
         Files.write(out.resolve("shallow.onnx"), shallow.toByteArray());
         SURGERIES.incrementAndGet();
         Set<String> shallowKeys = new HashSet<>();
@@ -153,10 +201,18 @@ public final class DerivedGraphs {
                 cut.tensor(), branch, (t1 - t0) / 1e6, meta.fullNodes(), meta.shallowNodes(), (System.nanoTime() - t1) / 1e6);
     }
 
-    private static Entry entry(Path source, Path dir) {
+    private static Entry entry(Path source, Path dir, Path fullDir) {
+        Meta meta = read(dir, Meta.class);
+        FullMeta full = read(fullDir, FullMeta.class);
+        SdException.require(full.cuts().containsValue(meta.cacheTensor()), "derived graphs: " + fullDir
+                + " does not return " + meta.cacheTensor() + "; delete the folder to rebuild it");
+        return new Entry(dir, fullDir, full.embeddedWeights() ? fullDir : source.getParent(),
+                meta.embeddedWeights() ? dir : source.getParent(), meta);
+    }
+
+    private static <T> T read(Path dir, Class<T> type) {
         try {
-            Meta meta = Json.MAPPER.readValue(dir.resolve("meta.json").toFile(), Meta.class);
-            return new Entry(dir, meta.embeddedWeights() ? dir : source.getParent(), meta);
+            return Json.MAPPER.readValue(dir.resolve("meta.json").toFile(), type);
         } catch (IOException e) {
             throw new SdException(SdException.Kind.FAILED_PRECONDITION, "unreadable " + dir.resolve("meta.json")
                     + "; delete the folder to rebuild it: " + e.getMessage(), e);

@@ -15,7 +15,7 @@ import java.util.Set;
 /**
  * Derives DeepCache's two graphs from a UNet graph, sharing every weight with it.
  * <ul>
- *   <li><b>full</b>: the original graph with the cache tensor as an extra output;</li>
+ *   <li><b>full</b>: the original graph with the cache tensor (or the tensors of every branch) as extra outputs;</li>
  *   <li><b>shallow</b>: the original inputs plus the cache tensor as a new input, holding only the nodes the
  *   original outputs need once the cache tensor is given (the backward slice), and only their initializers.</li>
  * </ul>
@@ -27,8 +27,21 @@ public final class GraphSurgery {
 
     /** The original graph plus {@code cacheTensor} as an extra graph output. */
     public static ModelProto full(ModelProto source, GraphIndex index, String cacheTensor) {
+        return full(source, index, java.util.List.of(cacheTensor));
+    }
+
+    /**
+     * The original graph plus every one of {@code cacheTensors} as an extra output (after the original ones), so one
+     * session serves every cache branch: a run asks only for the outputs it needs, and ONNX Runtime computes the
+     * same nodes either way.
+     */
+    public static ModelProto full(ModelProto source, GraphIndex index, java.util.Collection<String> cacheTensors) {
         GraphProto.Builder g = source.getGraph().toBuilder();
-        g.addOutput(typedValue(index, cacheTensor));
+        Set<String> outputs = new HashSet<>();
+        g.getOutputList().forEach(o -> outputs.add(o.getName()));
+        for (String t : cacheTensors) {
+            if (outputs.add(t)) g.addOutput(typedValue(index, t));
+        }
         return source.toBuilder().setGraph(g).build();
     }
 
