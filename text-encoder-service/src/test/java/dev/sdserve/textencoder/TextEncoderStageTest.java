@@ -30,11 +30,16 @@ class TextEncoderStageTest {
     static final float TOLERANCE = 2e-5f;
     private static TextEncoderStage stage;
 
-    @BeforeAll
-    static void open() {
+    /** tiny-sd15's text encoder with test limits (at most 4 prompts a call); skips when ../shared is absent. */
+    static TextEncoderStage openTiny() {
         SharedFixtures.assume();
         ModelFolder tiny = new ModelRoots(List.of(SharedFixtures.modelsRoot()), "").resolve("tiny-sd15");
-        stage = TextEncoderStage.open(tiny, RuntimeOptions.defaults(), new TextEncoderStage.Limits(4, 200_000));
+        return TextEncoderStage.open(tiny, RuntimeOptions.defaults(), new TextEncoderStage.Limits(4, 200_000));
+    }
+
+    @BeforeAll
+    static void open() {
+        stage = openTiny();
     }
 
     @AfterAll

@@ -5,12 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdserve.runtime.FloatTensor;
-import dev.sdserve.runtime.ModelFolder;
-import dev.sdserve.runtime.ModelRoots;
 import dev.sdserve.runtime.RecordedSpans;
-import dev.sdserve.runtime.RuntimeOptions;
 import dev.sdserve.runtime.SdException;
-import dev.sdserve.runtime.SharedFixtures;
 import dev.sdserve.runtime.Tracing;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
@@ -28,9 +24,7 @@ class TextEncoderTracingTest {
 
     @BeforeAll
     static void open() {
-        SharedFixtures.assume();
-        ModelFolder tiny = new ModelRoots(List.of(SharedFixtures.modelsRoot()), "").resolve("tiny-sd15");
-        stage = TextEncoderStage.open(tiny, RuntimeOptions.defaults(), new TextEncoderStage.Limits(4, 200_000));
+        stage = TextEncoderStageTest.openTiny();
     }
 
     @AfterAll

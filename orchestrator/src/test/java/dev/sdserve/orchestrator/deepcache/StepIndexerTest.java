@@ -21,8 +21,7 @@ class StepIndexerTest {
         int calls = 0;
         for (Path dir : FixtureCases.pipelineCases()) {
             JsonNode c = FixtureCases.caseJson(dir);
-            Scheduler s = Schedulers.create(c.path("scheduler").path("class").asText(),
-                    FixtureCases.modelSchedulerConfig(), c.path("num_inference_steps").asInt(), c.path("seed").asLong());
+            Scheduler s = FixtureCases.scheduler(c);
             calls += check(dir, c, s.timesteps(), 0, new StepIndexer(s.timesteps(), 0));
         }
         assertEquals(17 * 20 + 6, calls); // the 6 PNDM cases make 21 calls
@@ -33,8 +32,7 @@ class StepIndexerTest {
         for (Path dir : FixtureCases.img2imgCases()) {
             JsonNode c = FixtureCases.caseJson(dir);
             int steps = c.path("num_inference_steps").asInt();
-            Scheduler s = Schedulers.create(c.path("scheduler").path("class").asText(),
-                    FixtureCases.modelSchedulerConfig(), steps, c.path("seed").asLong());
+            Scheduler s = FixtureCases.scheduler(c);
             int begin = Schedulers.beginIndex(steps, c.path("strength").asDouble(), 1);
             check(dir, c, s.timesteps(), begin, new StepIndexer(s.timesteps(), begin));
             check(dir, c, s.timesteps(), begin, new StepIndexer(s.timesteps())); // i0 from the first call

@@ -33,6 +33,12 @@ public final class FixtureCases {
         return SharedFixtures.json(SharedFixtures.tinyModel().resolve("scheduler").resolve("scheduler_config.json"));
     }
 
+    /** The scheduler a case ran: its class, swapped from the model's config, at its steps and seed. */
+    public static Scheduler scheduler(JsonNode caseJson) {
+        return Schedulers.create(caseJson.path("scheduler").path("class").asText(), modelSchedulerConfig(),
+                caseJson.path("num_inference_steps").asInt(), caseJson.path("seed").asLong());
+    }
+
     public static double[] doubles(JsonNode array) {
         double[] out = new double[array.size()];
         for (int i = 0; i < out.length; i++) out[i] = array.get(i).asDouble();

@@ -32,8 +32,7 @@ class Img2ImgTest {
         for (Path dir : FixtureCases.img2imgCases()) {
             JsonNode c = FixtureCases.caseJson(dir);
             int steps = c.path("num_inference_steps").asInt();
-            Scheduler s = Schedulers.create(c.path("scheduler").path("class").asText(),
-                    FixtureCases.modelSchedulerConfig(), steps, c.path("seed").asLong());
+            Scheduler s = FixtureCases.scheduler(c);
             int begin = Schedulers.beginIndex(steps, c.path("strength").asDouble(), 1);
             s.setBeginIndex(begin);
             double[] ts = s.timesteps();

@@ -45,12 +45,10 @@ class SchedulerFixtureTest {
 
     @Test
     void timestepsSigmasAndInitNoiseSigmaMatchEveryCase() {
-        JsonNode model = FixtureCases.modelSchedulerConfig();
         for (Path dir : all()) {
             JsonNode c = FixtureCases.caseJson(dir);
             JsonNode sched = c.path("scheduler");
-            Scheduler s = Schedulers.create(sched.path("class").asText(), model, c.path("num_inference_steps").asInt(),
-                    c.path("seed").asLong());
+            Scheduler s = FixtureCases.scheduler(c);
             String id = dir.getFileName().toString();
             assertArrayEquals(FixtureCases.doubles(sched.path("timesteps")), s.timesteps(), 0.0, id + " timesteps");
             if (sched.has("init_noise_sigma")) {
