@@ -17,10 +17,11 @@ final class ProtoMapping {
     private ProtoMapping() {
     }
 
-    static DenoiseSession open(DenoiseSessions sessions, OpenRequest req) {
+    /** @param unary the unary Open (its own session limit and idle TTL) rather than a Denoise stream */
+    static DenoiseSession open(DenoiseSessions sessions, OpenRequest req, boolean unary) {
         SdException.require(req.hasEncoderHiddenStates(), "encoder_hidden_states: missing tensor");
         return sessions.open(req.getModel(),
-                TensorCodec.fromProto(req.getEncoderHiddenStates(), "encoder_hidden_states"), req.getCacheBranch());
+                TensorCodec.fromProto(req.getEncoderHiddenStates(), "encoder_hidden_states"), req.getCacheBranch(), unary);
     }
 
     static OpenResponse opened(DenoiseSession s) {
