@@ -2,12 +2,14 @@ package dev.sdserve.orchestrator;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
+import dev.sdserve.runtime.WarnOnce;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * Reads the element type of one graph input straight from an ONNX file's protobuf, skipping the weights with
@@ -16,6 +18,7 @@ import java.util.Optional;
  * TypeProto.tensor_type = 1, TypeProto.Tensor.elem_type = 1.
  */
 final class OnnxInputDtype {
+    private static final Logger LOG = Logger.getLogger(OnnxInputDtype.class);
     private OnnxInputDtype() {
     }
 
@@ -33,6 +36,7 @@ final class OnnxInputDtype {
             }
             return Optional.empty();
         } catch (IOException | RuntimeException e) {
+            WarnOnce.warn(LOG, onnx, "cannot read the input types of ONNX file", e);
             return Optional.empty();
         }
     }
