@@ -15,8 +15,8 @@ import java.util.stream.Stream;
 
 /**
  * Where the sdserve chart is: {@code deploy/helm/sdserve} of the repository the command runs in (found from
- * the working directory upwards, so edits to the chart show at once), else the copy packaged in the CLI's jar
- * ({@code helm/sdserve/}), unpacked into a temporary folder.
+ * the working directory upwards, then from the CLI jar's folder upwards, so edits to the chart show at once),
+ * else the copy packaged in the CLI's jar ({@code helm/sdserve/}), unpacked into a temporary folder.
  */
 public final class HelmChart {
     static final String REPO_PATH = "deploy/helm/sdserve";
@@ -36,7 +36,16 @@ public final class HelmChart {
 
     /** The repository's chart, else the packaged one unpacked under a new temporary folder. */
     public static Path locate() {
-        return inRepository(Path.of("")).orElseGet(HelmChart::unpackResource);
+        return inRepository(Path.of("")).or(HelmChart::besideTheJar).orElseGet(HelmChart::unpackResource);
+    }
+
+    private static java.util.Optional<Path> besideTheJar() {
+        try {
+            URI code = HelmChart.class.getProtectionDomain().getCodeSource().getLocation().toURI();
+            return "file".equals(code.getScheme()) ? inRepository(Path.of(code)) : java.util.Optional.empty();
+        } catch (URISyntaxException | SecurityException | NullPointerException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     /** Copies the chart packaged in the jar (or target/classes) to a new temporary folder, removed at exit. */

@@ -53,8 +53,11 @@ class HelmChartTest {
             "orchestrator.service.type=LoadBalancer", "orchestrator.maxConcurrent=6");
 
     static List<Map<String, Object>> render(List<String> sets) {
-        String yaml = RenderCommand.render(CHART, RELEASE, NS, sets, List.of(), RenderCommand.DEFAULT_KUBE_VERSION);
-        return parse(yaml);
+        return render(RELEASE, sets);
+    }
+
+    static List<Map<String, Object>> render(String release, List<String> sets) {
+        return parse(RenderCommand.render(CHART, release, NS, sets, List.of(), RenderCommand.DEFAULT_KUBE_VERSION));
     }
 
     @SuppressWarnings("unchecked")
@@ -195,7 +198,8 @@ class HelmChartTest {
 
     @Test
     void defaultValuesGiveOneReplicaEachOnCpuWithAModelsClaim() throws IOException {
-        List<Map<String, Object>> objects = render(List.of());
+        // --set values are typed as helm's: "false" is the boolean false, not a (truthy) string
+        List<Map<String, Object>> objects = render("sdserve", List.of("unet.gpu=false"));
         for (Map<String, Object> o : objects) {
             if ("Deployment".equals(o.get("kind"))) {
                 assertEquals(1, (Integer) path(o, "spec.replicas"));
@@ -208,7 +212,7 @@ class HelmChartTest {
         assertEquals(List.of("ReadOnlyMany"), path(pvc, "spec.accessModes"));
         assertEquals("sdserve-unet-headless." + NS + ".svc.cluster.local",
                 properties(objects, "sdserve-orchestrator").getProperty("quarkus.grpc.clients.unet.host"));
-        // release "prod" gets prod-sdserve-*, release "sdserve" just sdserve-*
+        // release "prod" gets prod-sdserve-*, release "sdserve" (containing the chart's name) just sdserve-*
         assertTrue(objects.stream().noneMatch(o -> String.valueOf(path(o, "metadata.name")).startsWith("prod-")));
     }
 
@@ -229,7 +233,7 @@ class HelmChartTest {
     @SuppressWarnings("unchecked")
     void theSchemaCheckRejectsUnknownFieldsMissingRequiredFieldsAndWrongTypes() {
         // the check above can fail: the same Deployment, broken three ways
-        Map<String, Object> ok = find(render(List.of()), "Deployment", "sdserve-unet");
+        Map<String, Object> ok = find(render("sdserve", List.of()), "Deployment", "sdserve-unet");
         KubernetesSchema.validate(ok);
 
         Map<String, Object> misspelt = parse(new Yaml().dump(ok)).get(0);
@@ -264,7 +268,7 @@ class HelmChartTest {
         Map<String, String> modules = Map.of("sdserve-orchestrator", "orchestrator", "sdserve-text-encoder", "text-encoder-service",
                 "sdserve-unet", "unet-service", "sdserve-vae", "vae-service");
         Path repo = CHART.getParent().getParent().getParent();
-        List<Map<String, Object>> objects = render(List.of("unet.cacheTensor=/up_blocks.3/attentions.1/Add_output_0"));
+        List<Map<String, Object>> objects = render("sdserve", List.of("unet.cacheTensor=/up_blocks.3/attentions.1/Add_output_0"));
         for (var m : modules.entrySet()) {
             Set<String> declared = declaredKeys(repo.resolve(m.getValue()).resolve("src/main/resources/application.properties"));
             Set<String> written = new TreeSet<>(properties(objects, m.getKey()).stringPropertyNames());
