@@ -48,6 +48,11 @@ app.kubernetes.io/component: {{ .stage.name }}
 {{- printf "%s-unet-headless" (include "sdserve.fullname" .) -}}
 {{- end -}}
 
+{{/* A stage's headless Service (dict "root" $ "stage" $stage): one DNS address per ready pod. */}}
+{{- define "sdserve.headlessName" -}}
+{{- printf "%s-headless" (include "sdserve.stageName" .) -}}
+{{- end -}}
+
 {{/* Fully qualified DNS name of a Service in the release's namespace. */}}
 {{- define "sdserve.svcHost" -}}
 {{- printf "%s.%s.svc.cluster.local" .name .root.Release.Namespace -}}

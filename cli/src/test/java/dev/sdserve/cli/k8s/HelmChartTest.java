@@ -103,7 +103,7 @@ class HelmChartTest {
     void nonDefaultValuesGiveTheObjectsAskedFor() throws IOException {
         List<Map<String, Object>> objects = render(CUSTOM);
         Map<String, Long> kinds = objects.stream().collect(Collectors.groupingBy(o -> (String) o.get("kind"), Collectors.counting()));
-        assertEquals(Map.of("Deployment", 4L, "Service", 4L, "ConfigMap", 4L, "NetworkPolicy", 4L,
+        assertEquals(Map.of("Deployment", 4L, "Service", 7L, "ConfigMap", 4L, "NetworkPolicy", 4L,
                 "PodDisruptionBudget", 1L, "ServiceAccount", 1L), kinds, "hostPath models: no PVC");
 
         Map<String, Integer> replicas = Map.of("prod-sdserve-unet", 3, "prod-sdserve-vae", 2,
@@ -162,13 +162,22 @@ class HelmChartTest {
         Properties orch = properties(objects, "prod-sdserve-orchestrator");
         assertEquals("prod-sdserve-unet-headless." + NS + ".svc.cluster.local", orch.getProperty("quarkus.grpc.clients.unet.host"));
         assertEquals("50053", orch.getProperty("quarkus.grpc.clients.unet.port"));
-        assertEquals("round_robin", orch.getProperty("quarkus.grpc.clients.unet.load-balancing-policy"));
-        assertEquals("prod-sdserve-text-encoder." + NS + ".svc.cluster.local", orch.getProperty("quarkus.grpc.clients.text-encoder.host"));
-        assertEquals("prod-sdserve-vae." + NS + ".svc.cluster.local", orch.getProperty("quarkus.grpc.clients.vae.host"));
+        assertEquals("prod-sdserve-text-encoder-headless." + NS + ".svc.cluster.local", orch.getProperty("quarkus.grpc.clients.text-encoder.host"));
+        assertEquals("prod-sdserve-vae-headless." + NS + ".svc.cluster.local", orch.getProperty("quarkus.grpc.clients.vae.host"));
+        for (String client : List.of("text-encoder", "unet", "vae")) {
+            assertEquals("dns", orch.getProperty("quarkus.grpc.clients." + client + ".name-resolver"), client);
+            // the orchestrator's own balancing unless orchestrator.loadBalancingPolicy is set
+            assertEquals(null, orch.getProperty("quarkus.grpc.clients." + client + ".load-balancing-policy"), client);
+        }
+        assertEquals("round_robin", properties(render(List.of("orchestrator.loadBalancingPolicy=round_robin")), "prod-sdserve-orchestrator")
+                .getProperty("quarkus.grpc.clients.unet.load-balancing-policy"));
         assertEquals("6", orch.getProperty("sd.orchestrator.max-concurrent"));
         for (String svc : List.of("prod-sdserve-text-encoder", "prod-sdserve-vae")) {
             assertEquals("ClusterIP", path(find(objects, "Service", svc), "spec.type"));
             assertEquals((Object) path(find(objects, "Deployment", svc), "spec.selector.matchLabels"), path(find(objects, "Service", svc), "spec.selector"));
+            Map<String, Object> stageHeadless = find(objects, "Service", svc + "-headless");
+            assertEquals("None", path(stageHeadless, "spec.clusterIP"));
+            assertEquals((Object) path(find(objects, "Deployment", svc), "spec.selector.matchLabels"), path(stageHeadless, "spec.selector"));
         }
         // the public API
         Map<String, Object> api = find(objects, "Service", "prod-sdserve");
