@@ -103,7 +103,7 @@ class HelmChartTest {
     void nonDefaultValuesGiveTheObjectsAskedFor() throws IOException {
         List<Map<String, Object>> objects = render(CUSTOM);
         Map<String, Long> kinds = objects.stream().collect(Collectors.groupingBy(o -> (String) o.get("kind"), Collectors.counting()));
-        assertEquals(Map.of("Deployment", 4L, "Service", 7L, "ConfigMap", 4L, "NetworkPolicy", 4L,
+        assertEquals(Map.of("Deployment", 4L, "Service", 6L, "ConfigMap", 4L, "NetworkPolicy", 4L,
                 "PodDisruptionBudget", 1L, "ServiceAccount", 1L), kinds, "hostPath models: no PVC");
 
         Map<String, Integer> replicas = Map.of("prod-sdserve-unet", 3, "prod-sdserve-vae", 2,
