@@ -333,6 +333,10 @@ class HelmChartTest {
         assertEquals("1", badType[0]);
         assertTrue(badType[2].contains("INVALID_ARGUMENT") && badType[2].contains("models.type must be pvc or hostPath, got \"nfs\""), badType[2]);
 
+        String[] noChart = run("k8s", "render", "--chart", "target");
+        assertEquals("1", noChart[0]);
+        assertTrue(noChart[2].contains("ERROR NOT_FOUND: --chart: target has no Chart.yaml"), noChart[2]);
+
         String[] noFile = run("k8s", "render", "--values", "no-such-values.yaml");
         assertEquals("1", noFile[0]);
         assertTrue(noFile[2].contains("ERROR NOT_FOUND: --values: no such file no-such-values.yaml"), noFile[2]);
