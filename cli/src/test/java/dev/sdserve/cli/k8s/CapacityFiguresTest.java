@@ -16,13 +16,13 @@ import org.junit.jupiter.api.Test;
 class CapacityFiguresTest {
     @Test
     void theBranch0FeatureIsBatchTimesFirstBlockChannelsAtLatentSizeInFloat32() throws IOException {
-        Path caseDir = SharedFixtures.fixtures().resolve("tiny-sd15/unet/deepcache_partial_0");
+        Path caseDir = SharedFixtures.fixtures().resolve("unet/deepcache_partial_0");
         JsonNode files = SharedFixtures.json(caseDir.resolve("case.json")).get("files");
         JsonNode sample = files.get("sample_a").get("shape");
         long batch = sample.get(0).asLong();
         long h = sample.get(2).asLong();
         long w = sample.get(3).asLong();
-        int c = SharedFixtures.json(SharedFixtures.modelsRoot().resolve("tiny-sd15/unet/config.json"))
+        int c = SharedFixtures.json(SharedFixtures.tinyModel().resolve("unet/config.json"))
                 .get("block_out_channels").get(0).asInt();
         long expected = batch * c * h * w * 4;
         assertEquals(expected, Files.size(caseDir.resolve("cache_feature_a.f32")));
