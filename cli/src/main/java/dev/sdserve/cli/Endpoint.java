@@ -61,6 +61,48 @@ public record Endpoint(String name, String target, Optional<String> apiKey) {
         return b.build();
     }
 
+    /**
+     * Seconds to wait for this service's grpc.health.v1 SERVING before the first call. The ./sd launcher sets it
+     * when it found the services' processes running and so skipped its own health check (one JVM per command);
+     * unset or 0: no check, the call itself says when the service is unreachable.
+     */
+    public static final String WAIT_SERVING_ENV = "SD_WAIT_SERVING";
+    private static final long POLL_MS = 200;
+
+    /** Waits as {@link #WAIT_SERVING_ENV} says, on the channel the command then uses (one connection, milliseconds when up). */
+    public void awaitServing(ManagedChannel channel) throws InterruptedException {
+        String s = System.getenv(WAIT_SERVING_ENV);
+        if (s == null || s.isBlank()) return;
+        double seconds;
+        try {
+            seconds = Double.parseDouble(s.strip());
+        } catch (NumberFormatException e) {
+            throw Status.INVALID_ARGUMENT.withDescription("$" + WAIT_SERVING_ENV + " must be seconds, got '" + s + "'")
+                    .asRuntimeException();
+        }
+        awaitServing(channel, seconds);
+    }
+
+    /**
+     * Polls grpc.health.v1 on {@code channel} until the service answers SERVING, at most {@code seconds}; then
+     * UNAVAILABLE naming the service, its address and the last state. A server without the health service
+     * (UNIMPLEMENTED) counts as serving: its calls will tell.
+     */
+    public void awaitServing(ManagedChannel channel, double seconds) throws InterruptedException {
+        if (seconds <= 0) return;
+        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        String state = HealthCommand.check(channel);
+        while (!HealthCommand.SERVING.equals(state) && !"UNIMPLEMENTED".equals(state) && System.nanoTime() < deadline) {
+            Thread.sleep(POLL_MS);
+            channel.resetConnectBackoff(); // a service that just bound its port is tried now, not after gRPC's backoff
+            state = HealthCommand.check(channel);
+        }
+        if (HealthCommand.SERVING.equals(state) || "UNIMPLEMENTED".equals(state)) return;
+        throw Status.UNAVAILABLE.withDescription(name + " at " + target + " is " + state + " after " + seconds
+                + " s of waiting for its gRPC health (`./sd status` shows the services, `./sd logs " + name
+                + "` its log)").asRuntimeException();
+    }
+
     @Override
     public String toString() {
         return "Endpoint[" + name + " at " + target + (apiKey.isPresent() ? ", with an API key" : "") + "]";
@@ -74,6 +116,7 @@ public record Endpoint(String name, String target, Optional<String> apiKey) {
                     + " was refused)" : " (set $" + API_KEY_ENV + " to your API key)")).asRuntimeException();
         }
         if (s.getCode() != Status.Code.UNAVAILABLE) return e;
+        if (s.getDescription() != null && s.getDescription().startsWith(name + " at ")) return e; // said already
         return s.withDescription(name + " at " + target + ": " + s.getDescription()
                 + " (is it running? `./sd up` starts the services)").asRuntimeException();
     }

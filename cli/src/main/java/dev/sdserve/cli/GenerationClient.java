@@ -52,6 +52,7 @@ public final class GenerationClient {
         Thread cancelOnExit = new Thread(() -> call.cancel(channel, err), "sd-cancel-generation");
         Runtime.getRuntime().addShutdownHook(cancelOnExit);
         try {
+            endpoint.awaitServing(channel);
             ImageGenerationGrpc.newStub(channel).generate(request, call);
             return call.done.get();
         } catch (ExecutionException e) {

@@ -44,6 +44,7 @@ final class TokenizeCommand implements Callable<Integer> {
         Endpoint endpoint = Endpoint.textEncoder(textEncoder);
         ManagedChannel channel = endpoint.open();
         try {
+            endpoint.awaitServing(channel);
             TokenizedPrompt t = TextEncoderGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_S, TimeUnit.SECONDS)
                     .tokenize(TokenizeRequest.newBuilder().setModel(model).addPrompts(prompt).build())
                     .getPrompts(0);
