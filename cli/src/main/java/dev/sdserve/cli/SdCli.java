@@ -34,6 +34,27 @@ public final class SdCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine(args.length > 0 ? args[0] : "").execute(args));
+    }
+
+    /**
+     * The command line for a run whose first argument is {@code first}: for the client commands run before and
+     * after every generation (txt2image, image2image, tokenize, health) "sd" with that one subcommand, so the JVM
+     * builds one picocli model instead of all of them (picocli's classes are Java 5 bytecode, which class-data
+     * sharing cannot archive); anything else gets {@link #commandLine()}. Parsing, help and errors are the same.
+     */
+    static CommandLine commandLine(String first) {
+        Object only = switch (first) {
+            case "txt2image" -> new Txt2ImageCommand();
+            case "image2image" -> new Image2ImageCommand();
+            case "tokenize" -> new TokenizeCommand();
+            case "health" -> new HealthCommand();
+            default -> null;
+        };
+        if (only == null) return commandLine();
+        CommandSpec sd = CommandSpec.wrapWithoutInspection(new SdCli()).name("sd");
+        return new CommandLine(sd).addSubcommand(first, new CommandLine(only))
+                .setExecutionExceptionHandler(new CliErrors())
+                .setUsageHelpAutoWidth(true);
     }
 }

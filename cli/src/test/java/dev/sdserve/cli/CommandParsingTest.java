@@ -15,6 +15,7 @@ import dev.sdserve.runtime.TensorCodec;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -204,10 +205,28 @@ class CommandParsingTest {
 
     /** Runs the command line as main would, capturing stderr; returns exit code and stderr. */
     static String[] run(String... args) {
+        return run(SdCli.commandLine(), args);
+    }
+
+    static String[] run(CommandLine cl, String... args) {
         StringWriter err = new StringWriter();
         StringWriter out = new StringWriter();
-        int code = SdCli.commandLine().setErr(new PrintWriter(err, true)).setOut(new PrintWriter(out, true)).execute(args);
+        int code = cl.setErr(new PrintWriter(err, true)).setOut(new PrintWriter(out, true)).execute(args);
         return new String[] {String.valueOf(code), err.toString(), out.toString()};
+    }
+
+    /** main's one-subcommand command line answers help, version and usage errors exactly as the full one. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "txt2image --help", "txt2image -V", "txt2image p --steps abc", "txt2image", "txt2image p --bogus 1",
+        "image2image --help", "image2image x.png", "tokenize --help", "tokenize", "tokenize a b",
+        "health --help", "health", "health abc"})
+    void oneSubcommandCommandLineAnswersAsTheFullOne(String line) {
+        String[] args = line.split(" ");
+        String[] full = run(SdCli.commandLine(), args);
+        String[] lean = run(SdCli.commandLine(args[0]), args);
+        assertEquals(Arrays.asList(full), Arrays.asList(lean), line);
+        assertTrue(SdCli.commandLine(args[0]).getSubcommands().size() == 1);
     }
 
     @ParameterizedTest
