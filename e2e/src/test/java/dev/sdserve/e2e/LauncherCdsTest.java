@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -86,7 +87,7 @@ class LauncherCdsTest {
         List<Path> written = archives(dir);
         assertEquals(1, written.size(), written.toString()); // no temporary file left
         Path archive = written.get(0);
-        assertTrue(archive.getFileName().toString().matches("cli-[0-9]+\\.jsa"), archive.toString());
+        assertEquals("cli.jsa", archive.getFileName().toString());
         assertTrue(Files.size(archive) > 100_000, "archive of " + Files.size(archive) + " bytes");
 
         Run second = sd(dir, "1", "--version");
@@ -94,20 +95,36 @@ class LauncherCdsTest {
         assertTrue(second.javaArgs().contains("-XX:SharedArchiveFile=" + archive), second.javaArgs());
         assertEquals(plain.stdout(), second.stdout());
         assertEquals(List.of(archive), archives(dir));
+
+        // a rebuilt CLI jar (newer than the archive) gets the archive written again
+        Path jar = Cluster.projectDir().resolve("cli/target/sdserve-cli.jar");
+        FileTime built = Files.getLastModifiedTime(jar);
+        try {
+            Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(archive).toMillis() + 2000));
+            Run rebuilt = sd(dir, "1", "--version");
+            assertEquals(0, rebuilt.exit(), rebuilt.stderr());
+            assertTrue(rebuilt.javaArgs().contains("-XX:ArchiveClassesAtExit="), rebuilt.javaArgs());
+            assertEquals(plain.stdout(), rebuilt.stdout());
+            assertEquals(List.of(archive), archives(dir));
+        } finally {
+            Files.setLastModifiedTime(jar, built);
+        }
     }
 
     @Test
     void aDamagedArchiveIsIgnoredByTheJvm() throws Exception {
         Path dir = tmp.resolve("cds-b");
-        Run plain = sd(dir, "0", "help", "tokenize");
+        Run plain = sd(dir, "0", "tokenize", "--help");
         assertEquals(0, plain.exit(), plain.stderr());
-        assertEquals(0, sd(dir, "1", "help", "tokenize").exit());
-        Path archive = archives(dir).get(0);
+        assertEquals(0, sd(dir, "1", "tokenize", "--help").exit());
+        Path archive = dir.resolve("tokenize.jsa");
+        assertEquals(List.of(archive), archives(dir));
         byte[] junk = new byte[(int) Files.size(archive)];
         for (int i = 0; i < junk.length; i++) junk[i] = (byte) (i * 31);
+        Files.delete(archive); // the JVM writes it read-only
         Files.write(archive, junk);
 
-        Run damaged = sd(dir, "1", "help", "tokenize");
+        Run damaged = sd(dir, "1", "tokenize", "--help");
         assertTrue(damaged.javaArgs().contains("-XX:SharedArchiveFile=" + archive), damaged.javaArgs());
         assertEquals(0, damaged.exit(), damaged.stderr());
         assertEquals(plain.stdout(), damaged.stdout());
