@@ -57,7 +57,7 @@ class SchedulerFixtureTest {
             if (sched.has("init_noise_sigma")) {
                 assertEquals(sched.path("init_noise_sigma").asDouble(), s.initNoiseSigma(), 0.0, id + " init sigma");
             }
-            if (sched.has("sigmas")) {
+            if (sched.path("sigmas").size() > 0) { // the SDXL DDIM cases record an empty list
                 float[] expected = toFloats(FixtureCases.doubles(sched.path("sigmas")));
                 assertArrayEquals(expected, ((SigmaScheduler) s).sigmas, 0f, id + " sigmas (bit-exact)");
             }
