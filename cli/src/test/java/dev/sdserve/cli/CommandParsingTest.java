@@ -42,9 +42,11 @@ class CommandParsingTest {
         assertEquals("", o.model);
         assertEquals(4, o.nImages);
         assertEquals(1, o.nRows);
-        assertEquals(50, o.steps);
-        assertEquals(7.5, o.cfg);
+        assertNull(o.steps, "the model's default steps (mlx's 50 on SD 1.x/2.x)");
+        assertNull(o.cfg, "the model's default guidance (mlx's 7.5 on SD 1.x/2.x)");
         assertEquals("", o.negativePrompt);
+        assertEquals("", o.prompt2);
+        assertEquals("", o.negativePrompt2);
         assertEquals(1, o.decodingBatchSize);
         assertNull(o.seed);
         assertEquals(Path.of("out.png"), o.output);
