@@ -60,7 +60,8 @@ final class InProcessStages implements AutoCloseable {
     private TextEncoderClient textEncoder() {
         return (model, prompts, prompts2) -> {
             try (ModelCache<TextEncoderStage>.Lease lease = text.acquire(model)) {
-                return TextEmbeddings.of(lease.get().encode(prompts).lastHiddenState());
+                TextEncoderStage.Encoded e = lease.get().encode(prompts, prompts2);
+                return new TextEmbeddings(e.lastHiddenState(), Optional.ofNullable(e.pooled()));
             }
         };
     }
