@@ -137,6 +137,16 @@ public final class ModelFolder {
         return s != null && s.isInt() ? s.intValue() * 8 : 512;
     }
 
+    /**
+     * The UNet's number of up blocks: the length of its config's {@code up_block_types}, else 3 for SDXL and 4
+     * otherwise. DeepCache has 3 cache branches per up block (0..11 on SD 1.x/2.x, 0..8 on SDXL).
+     */
+    public int unetUpBlocks() {
+        JsonNode types = config(Part.UNET).get("up_block_types");
+        if (types != null && types.isArray() && types.size() > 0) return types.size();
+        return isSdxl() ? 3 : 4;
+    }
+
     /** The family's id: sd15, sd21 or sdxl (see {@link #family()}). */
     public String kind() {
         return family().id();

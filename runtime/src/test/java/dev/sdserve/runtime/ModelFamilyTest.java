@@ -22,6 +22,7 @@ class ModelFamilyTest {
     @Test
     void sharedModelsAreRecognised() {
         assertEquals(ModelFamily.SD15, ModelFolder.open("tiny-sd15", shared("tiny-sd15")).family());
+        assertEquals(4, ModelFolder.open("tiny-sd15", shared("tiny-sd15")).unetUpBlocks());
         for (String m : List.of("tiny-sdxl", "tiny-sdxl-turbo")) {
             ModelFolder f = ModelFolder.open(m, shared(m));
             assertEquals(ModelFamily.SDXL, f.family(), m);
@@ -32,6 +33,7 @@ class ModelFamilyTest {
             assertEquals(f.root().resolve("tokenizer_2"), f.tokenizerDir(ModelFolder.Tokenizer.SECOND));
             assertEquals(256, f.nativeSize());
             assertEquals(0.13025, f.vaeScalingFactor(), 1e-12);
+            assertEquals(3, f.unetUpBlocks());
         }
     }
 
