@@ -67,7 +67,8 @@ final class InProcessStages implements AutoCloseable {
     }
 
     private DenoiserClient denoiser() {
-        return (model, conditioning, branch) -> new Session(unet.open(model, conditioning.encoderHiddenStates(), branch));
+        return (model, c, branch) -> new Session(unet.open(model, new dev.sdserve.unet.UnetConditioning(
+                c.encoderHiddenStates(), c.textEmbeds().orElse(null), c.timeIds().orElse(null)), branch));
     }
 
     private VaeClient vaeClient() {
