@@ -37,7 +37,7 @@ final class ClipEncoder implements AutoCloseable {
     private final OnnxJavaType idsType;
     private final Set<String> outputs;
 
-    /** Opens {@code onnx}; {@code what} names it in errors (e.g. "text encoder of model 'x'"). */
+    /** Opens {@code onnx}; {@code what} names it in errors (e.g. "text_encoder_2 of model 'x'"). */
     ClipEncoder(String what, Path onnx, RuntimeOptions options) {
         this.what = what;
         this.loaded = OrtSessions.open(onnx, options);

@@ -82,9 +82,10 @@ public final class TextEncoderStage implements AutoCloseable {
         }
         folder.requireSdxlParts();
         ClipTokenizer tokenizer2 = ClipTokenizer.load(folder.tokenizerDir(ModelFolder.Tokenizer.SECOND));
-        ClipEncoder first = new ClipEncoder(describe(folder.name(), ""), folder.onnx(ModelFolder.Part.TEXT_ENCODER), options);
+        ClipEncoder first = new ClipEncoder(describe(folder.name(), ModelFolder.Part.TEXT_ENCODER),
+                folder.onnx(ModelFolder.Part.TEXT_ENCODER), options);
         try {
-            ClipEncoder encoder2 = new ClipEncoder(describe(folder.name(), "_2"),
+            ClipEncoder encoder2 = new ClipEncoder(describe(folder.name(), ModelFolder.Part.TEXT_ENCODER_2),
                     folder.onnx(ModelFolder.Part.TEXT_ENCODER_2), options);
             TextEncoderStage stage = new TextEncoderStage(folder.name(), tokenizer, first, new Second(tokenizer2, encoder2), limits);
             try {
@@ -105,7 +106,7 @@ public final class TextEncoderStage implements AutoCloseable {
 
     /** A one-encoder stage over an explicit ONNX file (tests and benchmarks use re-exported graphs this way). */
     public TextEncoderStage(String model, ClipTokenizer tokenizer, Path onnx, RuntimeOptions options, Limits limits) {
-        this(model, tokenizer, new ClipEncoder(describe(model, ""), onnx, options), null, limits);
+        this(model, tokenizer, new ClipEncoder(describe(model, ModelFolder.Part.TEXT_ENCODER), onnx, options), null, limits);
     }
 
     private TextEncoderStage(String model, ClipTokenizer tokenizer, ClipEncoder encoder, Second second, Limits limits) {
@@ -116,8 +117,8 @@ public final class TextEncoderStage implements AutoCloseable {
         this.limits = limits;
     }
 
-    private static String describe(String model, String suffix) {
-        return "text encoder" + suffix + " of model '" + model + "'";
+    private static String describe(String model, ModelFolder.Part part) {
+        return part.dir + " of model '" + model + "'";
     }
 
     public String model() {
