@@ -78,10 +78,10 @@ public record SchedulerName(SchedulerKind kind, Optional<Boolean> karras) {
         boolean configAsks = schedulerConfig != null && schedulerConfig.path(KarrasSigmas.KEY).asBoolean(false);
         if (!kind.hasKarrasOption()) {
             SdException.require(!karras.orElse(false), "scheduler: " + kind.className() + " has no "
-                    + KarrasSigmas.KEY + " option; Karras sigmas: " + karrasNames());
+                    + KarrasSigmas.KEY + " option; Karras sigmas: " + String.join(", ", karrasNames()));
             SdException.require(!(configAsks && configKind(schedulerConfig, false) == kind), "scheduler config: "
                     + KarrasSigmas.KEY + "=true is not supported by " + kind.className() + "; Karras sigmas: "
-                    + karrasNames());
+                    + String.join(", ", karrasNames()));
             return schedulerConfig;
         }
         if (karras.isEmpty()) return schedulerConfig;
