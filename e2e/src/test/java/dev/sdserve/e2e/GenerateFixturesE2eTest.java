@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
+import dev.sdserve.orchestrator.scheduler.SchedulerName;
 import dev.sdserve.proto.v1.DeepCacheParams;
 import dev.sdserve.proto.v1.GenerateRequest;
 import dev.sdserve.proto.v1.GeneratedImage;
@@ -16,6 +17,7 @@ import dev.sdserve.proto.v1.ModelInfo;
 import dev.sdserve.proto.v1.StepMode;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.ImageDiff;
+import dev.sdserve.runtime.Png;
 import dev.sdserve.runtime.SharedFixtures;
 import dev.sdserve.runtime.TensorCodec;
 import java.io.IOException;
@@ -25,28 +27,33 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every pipeline case of the shared fixtures through the public Generate API with all four services running as
- * processes: tiny-sd15's 17 text-to-image and 2 img2img cases, tiny-sdxl's 6 and tiny-sdxl-turbo's 2. The
- * reference's initial latents (img2img: its noise and init.png) go in, except for the {@code "seed_path"} cases,
+ * processes: tiny-sd15's 17 text-to-image, 2 img2img and 3 Karras cases, tiny-sdxl's 6 and tiny-sdxl-turbo's 2.
+ * The reference's initial latents (img2img: its noise and init.png) go in, except for the {@code "seed_path"} cases,
  * which send only the seed (the orchestrator draws the latents and Euler a's step noise from one generator seeded
  * with it) and leave unset whatever equals the model's defaults from ListModels (steps, guidance, scheduler).
  * The final latents must match within 1e-3 (2e-3 for the Euler family, whose large init_noise_sigma doubles the
- * error), the PNG within 1 level on at most 0.1% of values, and the FULL/SHALLOW pattern of the progress events
- * must be DeepCacheSDHelper's. One line per case goes to target/e2e-results.txt.
+ * error), the PNG within 1 level on at most 0.1% of values, the progress events must carry the reference's
+ * timesteps and DeepCacheSDHelper's FULL/SHALLOW pattern, and a Karras case's PNG must name its A1111 sampler.
+ * One line per case goes to target/e2e-results.txt.
  */
 class GenerateFixturesE2eTest {
     private static final float LATENT_TOLERANCE = 1e-3f;
     private static final float EULER_LATENT_TOLERANCE = 2e-3f;
+    /** A1111's sampler names of the Karras cases' schedulers, as the PNG's parameters text must give them. */
+    private static final Map<String, String> KARRAS_SAMPLERS = Map.of("DPMSolverMultistepScheduler", "DPM++ 2M Karras",
+            "EulerDiscreteScheduler", "Euler Karras", "LMSDiscreteScheduler", "LMS Karras");
 
     /** Case folders relative to ../shared/fixtures, e.g. tiny-sdxl/cases/euler_p1_dc3. */
     static Stream<String> cases() {
         if (!SharedFixtures.present()) return Stream.of("tiny-sd15/cases/(shared fixtures absent)");
-        return Stream.of("tiny-sd15/cases", "tiny-sd15/img2img", "tiny-sdxl/cases", "tiny-sdxl-turbo/cases")
+        return Stream.of("tiny-sd15/cases", "tiny-sd15/img2img", "tiny-sd15/karras", "tiny-sdxl/cases", "tiny-sdxl-turbo/cases")
                 .flatMap(group -> list(group).stream().map(id -> group + "/" + id));
     }
 
@@ -70,9 +77,17 @@ class GenerateFixturesE2eTest {
 
         assertEquals(fullPattern(c), g.progress().stream().map(p -> p.getMode() == StepMode.FULL).toList(),
                 "FULL/SHALLOW pattern of the progress events");
+        // the reference records float32 timesteps (int64 for DPM++); compare at float32 precision
+        assertEquals(callTimesteps(c), g.progress().stream().map(p -> (float) p.getTimestep()).toList(),
+                "timesteps of the progress events");
+        JsonNode scheduler = c.path("scheduler");
+        if (scheduler.path("config").path("use_karras_sigmas").asBoolean(false)) {
+            String parameters = Png.readText(img.getPng().toByteArray()).get("parameters");
+            String sampler = "Sampler: " + KARRAS_SAMPLERS.get(scheduler.path("class").asText()) + ",";
+            assertTrue(parameters != null && parameters.contains(sampler), sampler + " not in " + parameters);
+        }
         g.progress().stream().filter(p -> p.getMode() == StepMode.SHALLOW)
                 .forEach(p -> assertTrue(p.getCacheHit(), "SHALLOW step " + p.getIndex() + " without a cache hit"));
-        assertEquals(timesteps(c), g.progress().stream().map(p -> p.getTimestep()).toList(), "timesteps of the calls");
         assertTrue(diff <= tolerance, path + ": final latents differ by " + diff + " (tolerance " + tolerance + ")");
         assertTrue(image.withinFixtureTolerance(), path + ": " + image);
     }
@@ -86,7 +101,7 @@ class GenerateFixturesE2eTest {
         boolean seedPath = c.path("seed_path").asBoolean(false);
         int steps = c.path("num_inference_steps").asInt();
         double guidance = c.path("guidance_scale").asDouble();
-        String scheduler = c.path("scheduler").path("class").asText();
+        String scheduler = SchedulerName.of(c.path("scheduler").path("class").asText(), c.path("scheduler").path("config"));
         GenerateRequest.Builder r = GenerateRequest.newBuilder().setModel(model.getName())
                 .setPrompt(c.path("prompt").asText()).setNegativePrompt(c.path("negative_prompt").asText(""))
                 .setSeed(c.path("seed").asLong()).setHeight(c.path("height").asInt()).setWidth(c.path("width").asInt())
@@ -119,9 +134,9 @@ class GenerateFixturesE2eTest {
         return out;
     }
 
-    private static List<Double> timesteps(JsonNode c) {
-        List<Double> out = new ArrayList<>();
-        c.path("unet_calls").forEach(call -> out.add(call.path("t").asDouble()));
+    private static List<Float> callTimesteps(JsonNode c) {
+        List<Float> out = new ArrayList<>();
+        c.path("unet_calls").forEach(call -> out.add((float) call.path("t").asDouble()));
         return out;
     }
 

@@ -5,10 +5,33 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.sdserve.proto.v1.ModelInfo;
 import dev.sdserve.runtime.ModelFolder;
 import dev.sdserve.runtime.SharedFixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** ListModels' family and per-model defaults, read from the shared folders' files (never their names). */
+/**
+ * ListModels: default_scheduler names the model's scheduler as a request can send it back; the family and the
+ * per-model defaults are read from the shared folders' files (never their names).
+ */
 class ModelCatalogTest {
+
+    @Test
+    void defaultSchedulerCarriesTheKarrasFlagOfTheConfig(@TempDir Path dir) throws IOException {
+        assertEquals("DPMSolverMultistepScheduler(use_karras_sigmas=True)", defaultScheduler(dir.resolve("a"),
+                "{\"_class_name\": \"DPMSolverMultistepScheduler\", \"use_karras_sigmas\": true}"));
+        assertEquals("EulerDiscreteScheduler", defaultScheduler(dir.resolve("b"),
+                "{\"_class_name\": \"EulerDiscreteScheduler\", \"use_karras_sigmas\": false}"));
+        assertEquals("PNDMScheduler", defaultScheduler(dir.resolve("c"), "{\"_class_name\": \"PNDMScheduler\"}"));
+    }
+
+    private static String defaultScheduler(Path model, String schedulerConfig) throws IOException {
+        Files.createDirectories(model.resolve("scheduler"));
+        Files.writeString(model.resolve("model_index.json"), "{}");
+        Files.writeString(model.resolve("scheduler").resolve("scheduler_config.json"), schedulerConfig);
+        return ModelCatalog.info(ModelFolder.open("m", model), false).getDefaultScheduler();
+    }
 
     private static ModelInfo info(String name) {
         return ModelCatalog.info(ModelFolder.open(name, SharedFixtures.modelsRoot().resolve(name)), false);

@@ -27,6 +27,15 @@ public final class OnnxInputs {
      * file cannot be read.
      */
     public static Map<String, Integer> of(Path onnx) {
+        try {
+            return read(onnx);
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+    }
+
+    /** As {@link #of}, but a missing or unreadable file throws (for callers that report it). */
+    public static Map<String, Integer> read(Path onnx) throws IOException {
         Map<String, Integer> out = new LinkedHashMap<>();
         try (InputStream in = new BufferedInputStream(Files.newInputStream(onnx), 1 << 16)) {
             CodedInputStream c = CodedInputStream.newInstance(in);
@@ -38,8 +47,6 @@ public final class OnnxInputs {
                 c.popLimit(outer);
             }
             return Collections.unmodifiableMap(out);
-        } catch (IOException | RuntimeException e) {
-            return Map.of();
         }
     }
 

@@ -40,7 +40,7 @@ public final class DenoiseSession implements AutoCloseable {
 
     /** Opens the session's store slot; {@code inputs} and {@code lease} become the session's to release. */
     DenoiseSession(UnetStage stage, AutoCloseable lease, UnetStage.Inputs inputs, FeatureStore store,
-                   Consumer<String> onClosed, Tracer tracer) {
+                   Consumer<String> onClosed, Tracer tracer, boolean unary) {
         this.stage = stage;
         this.tracer = tracer;
         this.lease = lease;
@@ -48,7 +48,8 @@ public final class DenoiseSession implements AutoCloseable {
         this.batch = inputs.batch();
         this.store = store;
         this.onClosed = onClosed;
-        this.id = store.open(() -> end("expired after " + store.limits().idleTtl() + " idle"));
+        Runnable onExpire = () -> end("expired after " + store.limits().ttl(unary) + " idle");
+        this.id = unary ? store.openUnary(onExpire) : store.open(onExpire);
     }
 
     public String id() {
@@ -94,7 +95,7 @@ public final class DenoiseSession implements AutoCloseable {
                     }
                 }
                 UnetStage.FullRun r = stage.runFull(sample, t, inputs);
-                store.put(id, r.feature());
+                store.put(id, r.feature()); // not cached when the store is full: the next SHALLOW runs FULL
                 return new StepResult(r.noisePred(), Mode.FULL, false, r.runMs(), ms(t0));
             } finally {
                 finish();

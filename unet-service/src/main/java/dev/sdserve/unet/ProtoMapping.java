@@ -17,14 +17,18 @@ final class ProtoMapping {
     private ProtoMapping() {
     }
 
-    /** The bidi stream's open message and the unary Open both come here. */
-    static DenoiseSession open(DenoiseSessions sessions, OpenRequest req) {
+    /**
+     * The bidi stream's open message and the unary Open both come here.
+     *
+     * @param unary the unary Open (its own session limit and idle TTL) rather than a Denoise stream
+     */
+    static DenoiseSession open(DenoiseSessions sessions, OpenRequest req, boolean unary) {
         SdException.require(req.hasEncoderHiddenStates(), "encoder_hidden_states: missing tensor");
         UnetConditioning c = new UnetConditioning(
                 TensorCodec.fromProto(req.getEncoderHiddenStates(), "encoder_hidden_states"),
                 req.hasTextEmbeds() ? TensorCodec.fromProto(req.getTextEmbeds(), "text_embeds") : null,
                 req.hasTimeIds() ? TensorCodec.fromProto(req.getTimeIds(), "time_ids") : null);
-        return sessions.open(req.getModel(), c, req.getCacheBranch());
+        return sessions.open(req.getModel(), c, req.getCacheBranch(), unary);
     }
 
     static OpenResponse opened(DenoiseSession s) {

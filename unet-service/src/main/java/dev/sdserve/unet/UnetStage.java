@@ -309,10 +309,7 @@ public final class UnetStage implements AutoCloseable {
             double runMs = (System.nanoTime() - t0) / 1e6;
             try {
                 FloatTensor noise = TensorCodec.fromOnnx(r.get(output).orElseThrow());
-                OnnxTensor cache = (OnnxTensor) r.get(description.cacheTensor()).orElseThrow();
-                TensorInfo info = cache.getInfo();
-                long bytes = info.getNumElements() * info.type.size;
-                return new FullRun(noise, new Feature(cache, r, sample.shape(), bytes), runMs);
+                return new FullRun(noise, Feature.keepOnly(r, description.cacheTensor(), sample.shape()), runMs);
             } catch (RuntimeException e) {
                 r.close();
                 throw e;

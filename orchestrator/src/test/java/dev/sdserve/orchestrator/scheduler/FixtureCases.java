@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The pipeline and img2img cases of ../shared/fixtures/tiny-sd15, and the SDXL and SDXL-Turbo cases of
+ * The pipeline, img2img and Karras cases of ../shared/fixtures/tiny-sd15, and the SDXL and SDXL-Turbo cases of
  * ../shared/fixtures/tiny-sdxl{,-turbo} (tests skip when absent).
  */
 public final class FixtureCases {
@@ -25,6 +25,11 @@ public final class FixtureCases {
     /** Every img2img/<id> folder, sorted. */
     public static List<Path> img2imgCases() {
         return folders(SharedFixtures.fixtures().resolve("img2img"));
+    }
+
+    /** Every karras/<id> folder, sorted. */
+    public static List<Path> karrasCases() {
+        return folders(SharedFixtures.fixtures().resolve("karras"));
     }
 
     /** Every tiny-sdxl/cases/<id> and tiny-sdxl-turbo/cases/<id> folder, sorted. */
@@ -49,11 +54,19 @@ public final class FixtureCases {
         return SharedFixtures.json(SharedFixtures.modelsRoot().resolve(model).resolve("scheduler").resolve("scheduler_config.json"));
     }
 
-    /** The scheduler a case ran: its class, swapped from its model's config, at its steps and seed. */
+    /**
+     * The scheduler a case ran: its class (with its Karras flag), swapped from its model's config, at its steps and
+     * seed.
+     */
     public static Scheduler scheduler(JsonNode caseJson) {
-        return Schedulers.create(caseJson.path("scheduler").path("class").asText(),
-                modelSchedulerConfig(caseJson.path("model").asText("tiny-sd15")),
+        return Schedulers.create(requestedName(caseJson), modelSchedulerConfig(caseJson.path("model").asText("tiny-sd15")),
                 caseJson.path("num_inference_steps").asInt(), caseJson.path("seed").asLong());
+    }
+
+    /** The name a request sends for a case's scheduler: "DPMSolverMultistepScheduler(use_karras_sigmas=True)" etc. */
+    public static String requestedName(JsonNode caseJson) {
+        JsonNode s = caseJson.path("scheduler");
+        return SchedulerName.of(s.path("class").asText(), s.path("config"));
     }
 
     public static double[] doubles(JsonNode array) {

@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import dev.sdserve.runtime.Json;
 import dev.sdserve.runtime.SdException;
+import dev.sdserve.runtime.WarnOnce;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -113,6 +114,7 @@ public final class DerivedGraphs {
         try {
             return java.nio.file.Files.getPosixFilePermissions(dir).stream().anyMatch(p -> p.name().endsWith("_WRITE"));
         } catch (UnsupportedOperationException | java.io.IOException e) {
+            WarnOnce.warn(LOG, dir, "cannot read the permission bits of (trusting that it is writable)", e);
             return true; // not a POSIX file system: trust isWritable
         }
     }
