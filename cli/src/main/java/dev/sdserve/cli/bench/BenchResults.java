@@ -49,6 +49,32 @@ record BenchResults(BenchSettings settings, Map<String, RunResult> inProcess, Op
         return perCase(r -> baseline().steps().calls() * r.steps().meanFullMs() / r.steps().runMs());
     }
 
+    /**
+     * The loop speedup the MACs allow: a configuration's calls over its full calls plus its shallow calls weighted
+     * by its branch's shallow/full MAC ratio, {@code calls / (full + shallow × ratio)}. Time that does not scale
+     * with MACs (memory traffic, per-call overhead) keeps the measured speedup below it.
+     */
+    Map<String, Double> macCeiling() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (BenchCase c : BenchCase.deepCache()) {
+            StepLog.Counts n = inProcess.get(c.key()).steps();
+            out.put(c.key(), macCeiling(n.fullCalls(), n.shallowCalls(), shallowOverFullMacs(c.branch())));
+        }
+        return out;
+    }
+
+    static double macCeiling(int fullCalls, int shallowCalls, double shallowOverFullMacs) {
+        return (fullCalls + shallowCalls) / (fullCalls + shallowCalls * shallowOverFullMacs);
+    }
+
+    /** The loop speedup from per-call costs as a fraction of {@link #macCeiling()}. */
+    Map<String, Double> fractionOfMacCeiling() {
+        Map<String, Double> speedup = unetLoopSpeedupFromCallCosts();
+        Map<String, Double> out = new LinkedHashMap<>();
+        macCeiling().forEach((k, ceiling) -> out.put(k, speedup.get(k) / ceiling));
+        return out;
+    }
+
     /** Each configuration's image against the baseline image from the same latents. */
     Map<String, Double> psnrDb() {
         return perCase(r -> Psnr.db(r.image(), baseline().image()));

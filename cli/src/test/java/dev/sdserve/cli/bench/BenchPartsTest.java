@@ -72,6 +72,14 @@ class BenchPartsTest {
     }
 
     @Test
+    void macCeilingWeighsShallowCallsByTheirMacRatio() {
+        // 11 full + 40 shallow calls at 6.6 % of a full call's MACs: 51 call-equivalents cost 11 + 2.64
+        assertEquals(51 / 13.64, BenchResults.macCeiling(11, 40, 0.066), 1e-12);
+        assertEquals(1.0, BenchResults.macCeiling(51, 0, 0.066), 1e-12, "no shallow call, no speedup");
+        assertEquals(51.0 / 11, BenchResults.macCeiling(11, 40, 0), 1e-12, "free shallow calls: calls / full calls");
+    }
+
+    @Test
     void caseKeysAreTheIssuesAndTheSplitIsN5Branch0() {
         assertEquals(List.of("N2", "N3", "N5", "N5_nonuniform", "N5_branch1"),
                 BenchCase.deepCache().stream().map(BenchCase::key).toList());
