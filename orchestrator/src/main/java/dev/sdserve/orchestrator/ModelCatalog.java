@@ -42,9 +42,11 @@ public final class ModelCatalog {
 
     static ModelInfo info(ModelFolder m, boolean loaded) {
         int side = m.nativeSize();
+        ModelDefaults defaults = ModelDefaults.of(m);
         return ModelInfo.newBuilder().setName(m.name()).setKind(m.kind()).setDefaultScheduler(defaultScheduler(m))
                 .setNativeHeight(side).setNativeWidth(side).setDtype(dtype(m)).setLoaded(loaded)
-                .setRoot(m.root().getParent().toString()).build();
+                .setRoot(m.root().getParent().toString()).setDefaultSteps(defaults.steps())
+                .setDefaultGuidance(defaults.guidance()).build();
     }
 
     private static String defaultScheduler(ModelFolder m) {

@@ -5,6 +5,7 @@ import dev.sdserve.orchestrator.pipeline.DenoiserClient;
 import dev.sdserve.orchestrator.pipeline.DenoiserSession;
 import dev.sdserve.orchestrator.pipeline.InitImage;
 import dev.sdserve.orchestrator.pipeline.StageClients;
+import dev.sdserve.orchestrator.pipeline.TextEmbeddings;
 import dev.sdserve.orchestrator.pipeline.TextEncoderClient;
 import dev.sdserve.orchestrator.pipeline.VaeClient;
 import dev.sdserve.runtime.FloatTensor;
@@ -57,15 +58,16 @@ final class InProcessStages implements AutoCloseable {
     }
 
     private TextEncoderClient textEncoder() {
-        return (model, prompts) -> {
+        return (model, prompts, prompts2) -> {
             try (ModelCache<TextEncoderStage>.Lease lease = text.acquire(model)) {
-                return lease.get().encode(prompts).lastHiddenState();
+                TextEncoderStage.Encoded e = lease.get().encode(prompts, prompts2);
+                return new TextEmbeddings(e.lastHiddenState(), Optional.ofNullable(e.pooled()));
             }
         };
     }
 
     private DenoiserClient denoiser() {
-        return (model, ehs, branch) -> new Session(unet.open(model, ehs, branch));
+        return (model, conditioning, branch) -> new Session(unet.open(model, conditioning.encoderHiddenStates(), branch));
     }
 
     private VaeClient vaeClient() {
