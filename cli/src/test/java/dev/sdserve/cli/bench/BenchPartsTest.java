@@ -89,6 +89,19 @@ class BenchPartsTest {
     }
 
     @Test
+    void configsSelectASubsetInReportOrderAndTheSplitAddsN5() {
+        assertEquals(List.of("N3", "N5"), keys(BenchCase.select(List.of("N5", "N3"), false)));
+        assertEquals(List.of("N2", "N5"), keys(BenchCase.select(List.of("N2"), true)), "the split compares with N5");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BenchCase.select(List.of("N4"), false));
+        assertEquals(true, e.getMessage().startsWith("--configs: unknown 'N4'"), e.getMessage());
+    }
+
+    private static List<String> keys(List<BenchCase> cases) {
+        return cases.stream().map(BenchCase::key).toList();
+    }
+
+    @Test
     void chartDrawsEveryGroup() {
         BufferedImage img = BenchChart.draw("t", List.of(new BenchChart.Group("baseline", 1, 1, ""),
                 new BenchChart.Group("N5", 3.5, 3.1, "PSNR 30 dB"), new BenchChart.Group("x", Double.NaN, 2, "")));
