@@ -16,6 +16,7 @@ import dev.sdserve.textencoder.TextEncoderStage;
 import dev.sdserve.unet.DenoiseSession;
 import dev.sdserve.unet.DenoiseSessions;
 import dev.sdserve.unet.FeatureStore;
+import dev.sdserve.unet.UnetConditioning;
 import dev.sdserve.unet.UnetSettings;
 import dev.sdserve.vae.VaeLimits;
 import dev.sdserve.vae.VaeModels;
@@ -67,8 +68,9 @@ final class InProcessStages implements AutoCloseable {
     }
 
     private DenoiserClient denoiser() {
-        return (model, c, branch) -> new Session(unet.open(model, new dev.sdserve.unet.UnetConditioning(
-                c.encoderHiddenStates(), c.textEmbeds().orElse(null), c.timeIds().orElse(null)), branch));
+        // SDXL's text_embeds and time_ids go to the session at open, as the gRPC client sends them
+        return (model, c, branch) -> new Session(unet.open(model, new UnetConditioning(c.encoderHiddenStates(),
+                c.textEmbeds().orElse(null), c.timeIds().orElse(null)), branch));
     }
 
     private VaeClient vaeClient() {
