@@ -1,6 +1,8 @@
 package dev.sdserve.cli;
 
+import dev.sdserve.orchestrator.scheduler.Schedulers;
 import dev.sdserve.proto.v1.GenerateRequest;
+import dev.sdserve.proto.v1.SizeConditioning;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.SdException;
 import dev.sdserve.runtime.TensorCodec;
@@ -17,8 +19,8 @@ import picocli.CommandLine.Option;
  * {@code --preview}) flags. Turns them into a {@link GenerateRequest}.
  */
 public final class GenerationOptions {
-    /** Scheduler names the orchestrator resolves (the model's own when the flag is absent). */
-    static final List<String> SCHEDULERS = List.of("pndm", "ddim", "euler", "euler_a", "dpmpp_2m", "lms");
+    /** Scheduler short names the orchestrator resolves, Karras ones included (the model's own when the flag is absent). */
+    static final List<String> SCHEDULERS = Schedulers.shortNames();
     static final int LATENT_CHANNELS = 4;
     static final int VAE_FACTOR = 8;
     /** The UNet needs latent sides that are multiples of 8, so images are multiples of 64 pixels. */
@@ -34,15 +36,36 @@ public final class GenerationOptions {
     @Option(names = "--n_rows", defaultValue = "1", paramLabel = "R", description = "Rows of the output grid (default: ${DEFAULT-VALUE}).")
     int nRows;
 
-    @Option(names = "--steps", defaultValue = "50", paramLabel = "S", description = "Denoising steps (default: ${DEFAULT-VALUE}).")
-    int steps;
+    @Option(names = "--steps", paramLabel = "S",
+            description = "Denoising steps (default: the model's: 50; 1 for SDXL-Turbo; see `sd models`).")
+    Integer steps;
 
-    @Option(names = "--cfg", defaultValue = "7.5", paramLabel = "G",
-            description = "Classifier-free guidance scale; <= 1 disables CFG (default: ${DEFAULT-VALUE}).")
-    double cfg;
+    @Option(names = "--cfg", paramLabel = "G", description = "Classifier-free guidance scale; <= 1 disables CFG"
+            + " (default: the model's: 7.5 SD 1.x/2.x, 5 SDXL, 0 SDXL-Turbo).")
+    Double cfg;
 
     @Option(names = "--negative_prompt", defaultValue = "", paramLabel = "TEXT", description = "Negative prompt (default: empty).")
     String negativePrompt;
+
+    @Option(names = "--prompt_2", defaultValue = "", paramLabel = "TEXT",
+            description = "SDXL only: the prompt for the second text encoder (default: the prompt).")
+    String prompt2;
+
+    @Option(names = "--negative_prompt_2", defaultValue = "", paramLabel = "TEXT",
+            description = "SDXL only: the negative prompt for the second text encoder (default: --negative_prompt).")
+    String negativePrompt2;
+
+    @Option(names = "--original_size", split = ",", paramLabel = "H,W",
+            description = "SDXL only: time_ids' original size in pixels (default: the output size).")
+    int[] originalSize;
+
+    @Option(names = "--crops_coords_top_left", split = ",", paramLabel = "TOP,LEFT",
+            description = "SDXL only: time_ids' crop top-left in pixels (default: 0,0).")
+    int[] cropTopLeft;
+
+    @Option(names = "--target_size", split = ",", paramLabel = "H,W",
+            description = "SDXL only: time_ids' target size in pixels (default: the output size).")
+    int[] targetSize;
 
     @Option(names = "--decoding_batch_size", defaultValue = "1", paramLabel = "B",
             description = "Images per VAE decoder call (default: ${DEFAULT-VALUE}).")
@@ -100,8 +123,11 @@ public final class GenerationOptions {
         require(cmd, nImages >= 1, "--n_images must be >= 1, got " + nImages);
         require(cmd, nRows >= 1 && nImages % nRows == 0,
                 "--n_images " + nImages + " must be a multiple of --n_rows " + nRows + " (n_rows >= 1)");
-        require(cmd, steps >= 1 && steps <= 1000, "--steps must be in 1..1000, got " + steps);
-        require(cmd, Double.isFinite(cfg) && cfg >= 0, "--cfg must be a finite number >= 0, got " + cfg);
+        require(cmd, steps == null || steps >= 1 && steps <= 1000, "--steps must be in 1..1000, got " + steps);
+        require(cmd, cfg == null || Double.isFinite(cfg) && cfg >= 0, "--cfg must be a finite number >= 0, got " + cfg);
+        requirePair(cmd, "--original_size", originalSize);
+        requirePair(cmd, "--crops_coords_top_left", cropTopLeft);
+        requirePair(cmd, "--target_size", targetSize);
         require(cmd, decodingBatchSize >= 1, "--decoding_batch_size must be >= 1, got " + decodingBatchSize);
         requireSize(cmd, "--height", height);
         requireSize(cmd, "--width", width);
@@ -113,6 +139,11 @@ public final class GenerationOptions {
     private static void requireSize(CommandLine cmd, String flag, Integer px) {
         require(cmd, px == null || px >= SIZE_MULTIPLE && px % SIZE_MULTIPLE == 0,
                 flag + " must be a positive multiple of " + SIZE_MULTIPLE + ", got " + px);
+    }
+
+    private static void requirePair(CommandLine cmd, String flag, int[] pair) {
+        require(cmd, pair == null || pair.length == 2 && pair[0] >= 0 && pair[1] >= 0,
+                flag + " takes two numbers >= 0 separated by a comma, got " + Arrays.toString(pair));
     }
 
     private static void require(CommandLine cmd, boolean ok, String message) {
@@ -138,13 +169,16 @@ public final class GenerationOptions {
                 .setModel(model)
                 .setPrompt(prompt)
                 .setNegativePrompt(negativePrompt)
+                .setPrompt2(prompt2)
+                .setNegativePrompt2(negativePrompt2)
                 .setNImages(nImages)
-                .setSteps(steps)
-                .setGuidance(cfg)
                 .setDecodingBatchSize(decodingBatchSize)
                 .setDeepcache(deepCache.toProto())
                 .setPreviewInterval(preview)
                 .setReturnLatents(saveLatents != null);
+        if (steps != null) b.setSteps(steps);
+        if (cfg != null) b.setGuidance(cfg);
+        if (originalSize != null || cropTopLeft != null || targetSize != null) b.setSizeConditioning(sizeConditioning());
         if (scheduler != null) b.setScheduler(scheduler);
         if (latents != null) b.setInitialLatents(TensorCodec.toProto(readLatents()));
         Long s = effectiveSeed();
@@ -152,6 +186,15 @@ public final class GenerationOptions {
         if (height != null) b.setHeight(height);
         if (width != null) b.setWidth(width);
         return b;
+    }
+
+    /** --original_size, --crops_coords_top_left and --target_size (diffusers' argument names); 0 = the default. */
+    private SizeConditioning sizeConditioning() {
+        SizeConditioning.Builder s = SizeConditioning.newBuilder();
+        if (originalSize != null) s.setOriginalHeight(originalSize[0]).setOriginalWidth(originalSize[1]);
+        if (cropTopLeft != null) s.setCropTop(cropTopLeft[0]).setCropLeft(cropTopLeft[1]);
+        if (targetSize != null) s.setTargetHeight(targetSize[0]).setTargetWidth(targetSize[1]);
+        return s.build();
     }
 
     /** --latents, checked against [n_images, 4, H/8, W/8]; fills a missing --height/--width from it. */

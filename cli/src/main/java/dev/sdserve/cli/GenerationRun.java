@@ -55,6 +55,7 @@ final class GenerationRun {
             }
         });
         GenerateResult result = outcome.result();
+        result.getNotesList().forEach(n -> out.println("Note: " + n));
         write(options.output, gridPng(result, options.nRows));
         out.println("Saved " + options.output + " (" + result.getImagesCount() + " image"
                 + (result.getImagesCount() == 1 ? "" : "s") + ")");

@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "sd", mixinStandardHelpOptions = true, version = "sd (sdserve) 0.1.0",
         description = "Stable Diffusion with DeepCache over gRPC microservices.",
         footer = {"", "The ./sd launcher adds: up, down, status (service management) and builds what is missing."},
-        subcommands = {Txt2ImageCommand.class, Image2ImageCommand.class, TokenizeCommand.class, BenchCommand.class, ForgeMain.class,
-                K8sCommand.class, HealthCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {Txt2ImageCommand.class, Image2ImageCommand.class, TokenizeCommand.class, ModelsCommand.class,
+                BenchCommand.class, ForgeMain.class, K8sCommand.class, HealthCommand.class, CommandLine.HelpCommand.class})
 public final class SdCli implements Runnable {
     @Spec
     CommandSpec spec;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdserve.proto.v1.DeepCacheParams;
 import dev.sdserve.proto.v1.GenerateRequest;
+import dev.sdserve.proto.v1.SizeConditioning;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.SdException;
 import dev.sdserve.runtime.TensorCodec;
@@ -42,9 +43,11 @@ class CommandParsingTest {
         assertEquals("", o.model);
         assertEquals(4, o.nImages);
         assertEquals(1, o.nRows);
-        assertEquals(50, o.steps);
-        assertEquals(7.5, o.cfg);
+        assertNull(o.steps, "the model's default steps (mlx's 50 on SD 1.x/2.x)");
+        assertNull(o.cfg, "the model's default guidance (mlx's 7.5 on SD 1.x/2.x)");
         assertEquals("", o.negativePrompt);
+        assertEquals("", o.prompt2);
+        assertEquals("", o.negativePrompt2);
         assertEquals(1, o.decodingBatchSize);
         assertNull(o.seed);
         assertEquals(Path.of("out.png"), o.output);
@@ -71,7 +74,9 @@ class CommandParsingTest {
                 "--steps", "20", "--cfg", "3.5", "--negative_prompt", "blurry", "--decoding_batch_size", "3", "--seed", "42",
                 "--output", "grid.png", "--verbose", "--height", "320", "--width", "448", "--scheduler", "euler_a",
                 "--save-latents", "final.npy", "--profile", "--preview", "5", "--cache_interval", "3",
-                "--cache_branch_id", "1", "--no-uniform", "--center", "10", "--pow", "2.0", "--orchestrator", "h:1");
+                "--cache_branch_id", "1", "--no-uniform", "--center", "10", "--pow", "2.0", "--orchestrator", "h:1",
+                "--prompt_2", "oil painting", "--negative_prompt_2", "grainy", "--original_size", "1024,768",
+                "--crops_coords_top_left", "16,8", "--target_size", "512,384");
         GenerationOptions o = c.options;
         o.validate(new CommandLine(c));
         c.deepCache.validate(new CommandLine(c));
@@ -100,6 +105,10 @@ class CommandParsingTest {
                 .setCenter(10).setPower(2.0).build(), r.getDeepcache());
         assertFalse(r.hasInitImage());
         assertFalse(r.hasInitialLatents());
+        assertEquals("oil painting", r.getPrompt2());
+        assertEquals("grainy", r.getNegativePrompt2());
+        assertEquals(SizeConditioning.newBuilder().setOriginalHeight(1024).setOriginalWidth(768).setCropTop(16)
+                .setCropLeft(8).setTargetHeight(512).setTargetWidth(384).build(), r.getSizeConditioning());
     }
 
     @Test
@@ -113,8 +122,10 @@ class CommandParsingTest {
         Txt2ImageCommand c = parse("txt2image", "p");
         GenerateRequest r = c.options.request(c.prompt, c.deepCache).build();
         assertEquals(4, r.getNImages());
-        assertEquals(50, r.getSteps());
-        assertEquals(7.5, r.getGuidance());
+        assertEquals(0, r.getSteps(), "0 = the model's default steps");
+        assertFalse(r.hasGuidance(), "absent = the model's default guidance");
+        assertEquals("", r.getPrompt2());
+        assertFalse(r.hasSizeConditioning());
         assertTrue(r.hasSeed(), "a random seed is chosen on the client so it can be printed");
         assertTrue(r.getSeed() >= 0 && r.getSeed() < (1L << 32));
         assertEquals(0, r.getHeight(), "0 = the model's native size");
@@ -160,6 +171,11 @@ class CommandParsingTest {
         Image2ImageCommand c = parse("image2image", "in.jpg", "a prompt", "--strength", "0.6", "--n_images", "2",
                 "--n_rows", "2", "--steps", "30", "--cfg", "5", "--cache_layer_id", "1", "--latents", "noise.npy",
                 "--save_latents", "out.npy", "--height", "256", "--width", "256", "--scheduler", "ddim");
+        for (String karras : new String[] {"dpmpp_2m_karras", "euler_karras", "lms_karras"}) {
+            Txt2ImageCommand k = parse("txt2image", "p", "--scheduler", karras);
+            k.options.validate(new CommandLine(k));
+            assertEquals(karras, k.options.request(k.prompt, k.deepCache).build().getScheduler());
+        }
         assertEquals(0.6, c.strength);
         assertEquals("a prompt", c.prompt);
         assertEquals(Path.of("noise.npy"), c.options.latents);
@@ -245,6 +261,7 @@ class CommandParsingTest {
         "txt2image p --height 100 | --height must be a positive multiple of 64",
         "txt2image p --width 0 | --width must be a positive multiple of 64",
         "txt2image p --scheduler plms | --scheduler must be one of",
+        "txt2image p --scheduler ddim_karras | --scheduler must be one of",
         "txt2image p --cache_interval 0 | --cache_interval must be >= 1",
         "txt2image p --cache_branch_id 12 | --cache_branch_id must be in 0..11",
         "txt2image p --cache_branch_id -1 | --cache_branch_id must be in 0..11",
@@ -253,6 +270,9 @@ class CommandParsingTest {
         "txt2image p --pow 0 | --pow",
         "txt2image p --center -2 | --center",
         "txt2image p --preview -1 | --preview",
+        "txt2image p --original_size 1024 | --original_size takes two numbers",
+        "txt2image p --target_size 1,2,3 | --target_size takes two numbers",
+        "txt2image p --crops_coords_top_left -1,0 | --crops_coords_top_left takes two numbers",
         "image2image in.png p --strength 0 | --strength must be in (0, 1]",
         "image2image in.png p --strength 1.5 | --strength must be in (0, 1]",
         "image2image in.png | PROMPT",
@@ -273,7 +293,8 @@ class CommandParsingTest {
         for (String flag : List.of("--model", "--n_images", "--n_rows", "--steps", "--cfg", "--negative_prompt",
                 "--decoding_batch_size", "--seed", "--output", "--verbose", "--height", "--width", "--scheduler",
                 "--cache_interval", "--cache_branch_id", "--cache_layer_id", "--[no-]uniform", "--center", "--pow",
-                "--latents", "--save-latents, --save_latents", "--profile")) {
+                "--latents", "--save-latents, --save_latents", "--profile", "--prompt_2", "--negative_prompt_2",
+                "--original_size", "--crops_coords_top_left", "--target_size")) {
             assertTrue(r[2].contains(flag), flag + " missing from help:\n" + r[2]);
         }
         assertTrue(run("image2image", "--help")[2].contains("--strength"));

@@ -119,6 +119,40 @@ class CliEndToEndTest {
         assertTrue(diff.withinFixtureTolerance(), diff.toString());
     }
 
+    /**
+     * SDXL-Turbo from the command line with nothing but the model and a seed: 1 step, guidance 0 and Euler a come
+     * from the model folder, the latents and the step noise from the seed, and the result is the shared seed-path
+     * case. DeepCache on 1 step is a no-op that the CLI prints as a note. `sd models` lists the family and defaults.
+     */
+    @Test
+    void sdxlTurboOnTheModelsDefaultsReproducesTheSeedPathCase() throws Exception {
+        Path dir = SharedFixtures.dir().resolve("fixtures/tiny-sdxl-turbo/cases/eulera1_p1_dc1");
+        JsonNode meta = SharedFixtures.json(dir.resolve("case.json"));
+        Path saved = tmp.resolve("turbo.npy");
+        Path out = tmp.resolve("turbo.png");
+        CliRun r = sd("txt2image", meta.path("prompt").asText(), "--model", "tiny-sdxl-turbo", "--n_images", "1",
+                "--seed", String.valueOf(meta.path("seed").asLong()), "--cache_interval", "3",
+                "--save-latents", saved.toString(), "--output", out.toString());
+        assertEquals(0, r.exitCode(), r.output() + "\norchestrator log:\n" + cluster.logText(ServiceCluster.Service.ORCHESTRATOR));
+        assertTrue(r.output().contains("Note: deepcache: 1 step, caching has no effect"), r.output());
+        String parameters = Png.readText(Files.readAllBytes(out)).get("parameters");
+        assertTrue(parameters.contains("Steps: 1, Sampler: Euler a, CFG scale: 0, Seed: 42, Size: 256x256, Model: tiny-sdxl-turbo"),
+                parameters);
+        float latentDiff = SharedFixtures.tensor(dir.resolve("latents_final.f32")).maxAbsDiff(Npy.read(saved, "latents"));
+        assertTrue(latentDiff <= 2e-3f, "final latents differ from the fixture by " + latentDiff + " (tolerance 2e-3)");
+        ImageDiff diff = ImageDiff.of(Files.readAllBytes(dir.resolve("image.png")), Files.readAllBytes(out));
+        assertTrue(diff.withinFixtureTolerance(), diff.toString());
+
+        CliRun models = sd("models");
+        assertEquals(0, models.exitCode(), models.output());
+        assertTrue(models.output().lines().anyMatch(l -> l.matches("tiny-sdxl-turbo\\s+sdxl\\s+EulerAncestralDiscreteScheduler"
+                + "\\s+256x256\\s+1\\s+0\\s.*")), models.output());
+        assertTrue(models.output().lines().anyMatch(l -> l.matches("tiny-sdxl\\s+sdxl\\s+EulerDiscreteScheduler"
+                + "\\s+256x256\\s+50\\s+5\\s.*")), models.output());
+        assertTrue(models.output().lines().anyMatch(l -> l.matches("tiny-sd15 \\*\\s+sd15\\s+PNDMScheduler"
+                + "\\s+256x256\\s+50\\s+7\\.5\\s.*")), models.output());
+    }
+
     @Test
     void tokenizePrintsThePaddedIds() throws Exception {
         Path dir = SharedFixtures.fixtures().resolve("cases/pndm_p1_dc1");

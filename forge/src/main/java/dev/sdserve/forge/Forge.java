@@ -11,12 +11,14 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
 /**
  * Forges a complete Stable Diffusion model folder in the diffusers/optimum ONNX layout — model_index.json,
- * scheduler/, tokenizer/, text_encoder/, unet/, vae_decoder/, vae_encoder/ — with SD's topology, the
+ * scheduler/, tokenizer/, text_encoder/ (SDXL: also tokenizer_2/, text_encoder_2/), unet/, vae_decoder/,
+ * vae_encoder/ — with SD's topology, the
  * TorchScript exporter's node names and random, seeded, PyTorch-default-initialised weights. Nothing is
  * downloaded; the same spec always gives the same bytes.
  *
@@ -25,6 +27,7 @@ import java.util.stream.Stream;
  */
 public final class Forge {
     public static final String TEXT_ENCODER = "text_encoder";
+    public static final String TEXT_ENCODER_2 = "text_encoder_2";
     public static final String UNET = "unet";
     public static final String VAE_ENCODER = "vae_encoder";
     public static final String VAE_DECODER = "vae_decoder";
@@ -66,11 +69,25 @@ public final class Forge {
     /** Parameter count of each part, from the graphs alone (nothing is written). */
     public static Map<String, Long> parameterCounts(ModelDims dims) {
         Map<String, Long> counts = new LinkedHashMap<>();
-        counts.put(TEXT_ENCODER, TextEncoderGraph.build(dims.text()).weights().parameterCount());
-        counts.put(UNET, UnetGraph.build(dims.unet()).weights().parameterCount());
-        counts.put(VAE_ENCODER, VaeGraphs.encoder(dims.vae()).weights().parameterCount());
-        counts.put(VAE_DECODER, VaeGraphs.decoder(dims.vae()).weights().parameterCount());
+        for (String part : parts(dims)) counts.put(part, graph(dims, part).weights().parameterCount());
         return counts;
+    }
+
+    /** The ONNX part folders of a pipeline, in the order they are written. */
+    static List<String> parts(ModelDims dims) {
+        return dims.sdxl() ? List.of(TEXT_ENCODER, TEXT_ENCODER_2, UNET, VAE_ENCODER, VAE_DECODER)
+                : List.of(TEXT_ENCODER, UNET, VAE_ENCODER, VAE_DECODER);
+    }
+
+    private static Graph graph(ModelDims dims, String part) {
+        return switch (part) {
+            case TEXT_ENCODER -> TextEncoderGraph.build(dims.texts().get(0), part);
+            case TEXT_ENCODER_2 -> TextEncoderGraph.build(dims.texts().get(1), part);
+            case UNET -> UnetGraph.build(dims.unet());
+            case VAE_ENCODER -> VaeGraphs.encoder(dims.vae());
+            case VAE_DECODER -> VaeGraphs.decoder(dims.vae());
+            default -> throw new IllegalArgumentException(part);
+        };
     }
 
     private static ForgeResult write(ModelDims dims, long seed, Path outDir, ForgeOptions options, ObjectNode info) {
@@ -99,13 +116,8 @@ public final class Forge {
     private static long writeParts(ModelDims dims, long seed, Path dir, long threshold, Map<String, Long> params)
             throws IOException {
         long bytes = 0;
-        for (String part : new String[] {TEXT_ENCODER, UNET, VAE_ENCODER, VAE_DECODER}) {
-            Graph g = switch (part) {
-                case TEXT_ENCODER -> TextEncoderGraph.build(dims.text());
-                case UNET -> UnetGraph.build(dims.unet());
-                case VAE_ENCODER -> VaeGraphs.encoder(dims.vae());
-                default -> VaeGraphs.decoder(dims.vae());
-            };
+        for (String part : parts(dims)) {
+            Graph g = graph(dims, part);
             params.put(part, g.weights().parameterCount());
             bytes += OnnxWriter.write(g, dir.resolve(part), seed, threshold);
         }
@@ -114,14 +126,21 @@ public final class Forge {
 
     private static void writeFolderFiles(ModelDims dims, Path dir, ObjectNode info, Map<String, Long> params)
             throws IOException {
-        boolean sd21 = dims.kind().equals("sd21");
-        ClipVocabulary.forge().write(dir.resolve("tokenizer"), sd21 ? "!" : ClipVocabulary.EOS);
-        ConfigFiles.writeJson(dir.resolve("model_index.json"), ConfigFiles.modelIndex());
-        ConfigFiles.writeJson(dir.resolve("scheduler").resolve("scheduler_config.json"), ConfigFiles.scheduler());
+        ClipVocabulary vocab = ClipVocabulary.forge();
+        List<String> textParts = dims.sdxl() ? List.of(TEXT_ENCODER, TEXT_ENCODER_2) : List.of(TEXT_ENCODER);
+        for (int i = 0; i < textParts.size(); i++) {
+            ModelDims.Text text = dims.texts().get(i);
+            // the tokenizer pads with "!" (id 0, SD2 and OpenCLIP) or <|endoftext|> (CLIP ViT-L)
+            String pad = text.padId() == 0 ? "!" : ClipVocabulary.EOS;
+            vocab.write(dir.resolve(i == 0 ? "tokenizer" : "tokenizer_2"), pad);
+            ConfigFiles.writeJson(dir.resolve(textParts.get(i)).resolve("config.json"), ConfigFiles.textEncoder(text));
+        }
+        ConfigFiles.writeJson(dir.resolve("model_index.json"), ConfigFiles.modelIndex(dims));
+        ConfigFiles.writeJson(dir.resolve("scheduler").resolve("scheduler_config.json"), ConfigFiles.scheduler(dims));
         ConfigFiles.writeJson(dir.resolve(UNET).resolve("config.json"), ConfigFiles.unet(dims.unet()));
-        ConfigFiles.writeJson(dir.resolve(TEXT_ENCODER).resolve("config.json"), ConfigFiles.textEncoder(dims.text()));
-        ConfigFiles.writeJson(dir.resolve(VAE_ENCODER).resolve("config.json"), ConfigFiles.vae(dims.vae()));
-        ConfigFiles.writeJson(dir.resolve(VAE_DECODER).resolve("config.json"), ConfigFiles.vae(dims.vae()));
+        int imageSize = 8 * dims.unet().sampleSize();
+        ConfigFiles.writeJson(dir.resolve(VAE_ENCODER).resolve("config.json"), ConfigFiles.vae(dims.vae(), imageSize));
+        ConfigFiles.writeJson(dir.resolve(VAE_DECODER).resolve("config.json"), ConfigFiles.vae(dims.vae(), imageSize));
         ObjectNode counts = info.putObject("parameters");
         params.forEach(counts::put);
         ConfigFiles.writeJson(dir.resolve("forge.json"), info);

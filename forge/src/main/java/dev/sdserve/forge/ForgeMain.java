@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code forge --preset sd15|sd21 --scale X [--seed N] --out DIR}: writes a synthetic model folder. The folder
+ * {@code forge --preset sd15|sd21|sdxl|sdxl-turbo --scale X [--seed N] --out DIR}: writes a synthetic model folder. The folder
  * name is the model name when DIR is under a models root. Usable standalone or as the {@code sd forge} subcommand.
  */
 @Command(name = "forge", mixinStandardHelpOptions = true,
@@ -21,10 +21,10 @@ public final class ForgeMain implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--preset", required = true, description = "sd15 or sd21")
+    @Option(names = "--preset", required = true, description = "sd15, sd21, sdxl or sdxl-turbo (sdxl's model with Turbo's Euler a / trailing scheduler)")
     String preset;
 
-    @Option(names = "--scale", required = true, description = "width scale; 1.0 = real SD sizes (~860M UNet params)")
+    @Option(names = "--scale", required = true, description = "width scale; 1.0 = real sizes (UNet ~860M params for sd15/sd21, 2.57B for sdxl)")
     double scale;
 
     @Option(names = "--seed", defaultValue = "0", description = "weight seed (default ${DEFAULT-VALUE})")

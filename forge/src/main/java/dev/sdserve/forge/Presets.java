@@ -1,12 +1,14 @@
 package dev.sdserve.forge;
 
 import dev.sdserve.runtime.SdException;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
- * The sd15 and sd21 presets at a width scale. Scale 1.0 gives the real Stable Diffusion sizes; smaller scales
- * shrink every width while keeping the topology (4 blocks, 2 layers a block, attention placement) and keeping
- * every GroupNorm(32) valid.
+ * The sd15, sd21, sdxl and sdxl-turbo presets at a width scale. Scale 1.0 gives the real Stable Diffusion sizes;
+ * smaller scales shrink every width while keeping the topology (blocks, 2 layers a block, attention placement)
+ * and keeping every GroupNorm(32) valid. sdxl-turbo is sdxl's model with Turbo's scheduler file.
  *
  * <p>Scaling rules (X = scale):
  * <ul>
@@ -19,13 +21,26 @@ import java.util.Locale;
  *   <li>VAE block_out_channels: 128X, 256X, 512X, 512X rounded to a multiple of 32, at least 32; 2 layers a block;</li>
  *   <li>sample_size stays 64 (512-pixel images), as both SD 1.5 and SD 2.1-base declare.</li>
  * </ul>
+ *
+ * <p>sdxl (SDXL base 1.0's UNet, CLIP ViT-L and OpenCLIP bigG text encoders, its VAE):
+ * <ul>
+ *   <li>UNet block_out_channels 320X, 640X, 1280X (3 levels, the first without attention), head dim as sd21,
+ *       transformer layers 2X and 10X rounded (at least 1); sample_size 128;</li>
+ *   <li>text_encoder: 768X wide, 12X layers, quick_gelu; text_encoder_2: 1280X wide, 32X layers, gelu, a
+ *       projection as wide as it; cross_attention_dim = the sum of both widths;</li>
+ *   <li>addition_time_embed_dim 256X rounded to a multiple of 8; VAE as above with scaling_factor 0.13025.</li>
+ * </ul>
  */
 public final class Presets {
     public static final double MIN_SCALE = 0.01;
     public static final double MAX_SCALE = 2.0;
 
     private static final int[] UNET_BASE = {320, 640, 1280, 1280};
+    private static final int[] SDXL_UNET_BASE = {320, 640, 1280};
+    private static final int[] SDXL_DEPTH = {0, 2, 10};
     private static final int[] VAE_BASE = {128, 256, 512, 512};
+    /** Preset names. */
+    public static final List<String> NAMES = List.of("sd15", "sd21", "sdxl", "sdxl-turbo");
 
     private Presets() {
     }
@@ -33,12 +48,13 @@ public final class Presets {
     /** The dims of {@code preset} at {@code scale}; INVALID_ARGUMENT naming the field otherwise. */
     public static ModelDims dims(String preset, double scale) {
         String kind = preset == null ? "" : preset.toLowerCase(Locale.ROOT);
-        if (!kind.equals("sd15") && !kind.equals("sd21")) {
-            throw SdException.invalid("preset: unknown preset '" + preset + "'; expected sd15 or sd21");
+        if (!NAMES.contains(kind)) {
+            throw SdException.invalid("preset: unknown preset '" + preset + "'; expected one of " + NAMES);
         }
         if (!(scale >= MIN_SCALE && scale <= MAX_SCALE)) {
             throw SdException.invalid("scale: " + scale + " is outside [" + MIN_SCALE + ", " + MAX_SCALE + "]");
         }
+        if (kind.startsWith("sdxl")) return sdxl(kind, scale);
         boolean sd21 = kind.equals("sd21");
         int[] blockOut = scaled(UNET_BASE, scale, 32);
         int[] heads = new int[4];
@@ -50,10 +66,37 @@ public final class Presets {
         return new ModelDims(kind, unet, text, vae);
     }
 
+    private static ModelDims sdxl(String kind, double scale) {
+        int[] blockOut = scaled(SDXL_UNET_BASE, scale, 32);
+        int headDim = sd21HeadDim(scale, blockOut);
+        int[] heads = new int[blockOut.length];
+        int[] depth = new int[blockOut.length];
+        for (int i = 0; i < blockOut.length; i++) {
+            heads[i] = blockOut[i] / headDim;
+            depth[i] = SDXL_DEPTH[i] == 0 ? 0 : Math.max(1, (int) Math.round(SDXL_DEPTH[i] * scale));
+        }
+        ClipVocabulary vocab = ClipVocabulary.forge();
+        int h1 = roundTo(768 * scale, 64);
+        int h2 = roundTo(1280 * scale, 64);
+        // CLIP ViT-L pads with <|endoftext|>, OpenCLIP bigG's tokenizer with "!" (id 0)
+        ModelDims.Text text1 = new ModelDims.Text(49408, h1, layers(12, scale), h1 / 64, 4 * h1, false,
+                vocab.bosId(), vocab.eosId(), vocab.eosId(), ModelDims.TextIo.SDXL);
+        ModelDims.Text text2 = new ModelDims.Text(49408, h2, layers(32, scale), h2 / 64, 4 * h2, true,
+                vocab.bosId(), vocab.eosId(), 0, ModelDims.TextIo.SDXL_PROJECTED);
+        ModelDims.TextTime textTime = new ModelDims.TextTime(roundTo(256 * scale, 8), h2);
+        ModelDims.Unet unet = new ModelDims.Unet(blockOut, 2, heads, depth, h1 + h2, true, true, 128,
+                Optional.of(textTime));
+        ModelDims.Vae vae = new ModelDims.Vae(scaled(VAE_BASE, scale, 32), 2, 0.13025, true);
+        return new ModelDims(kind, unet, List.of(text1, text2), vae);
+    }
+
+    private static int layers(int base, double scale) {
+        return Math.max(2, Math.min(base, (int) Math.round(base * scale)));
+    }
+
     private static ModelDims.Text text(boolean sd21, double scale) {
         int hidden = roundTo((sd21 ? 1024 : 768) * scale, 64);
-        int baseLayers = sd21 ? 23 : 12;
-        int layers = Math.max(2, Math.min(baseLayers, (int) Math.round(baseLayers * scale)));
+        int layers = layers(sd21 ? 23 : 12, scale);
         ClipVocabulary vocab = ClipVocabulary.forge();
         // SD2's tokenizer pads with "!" (id 0); SD1's with <|endoftext|>
         int pad = sd21 ? 0 : vocab.eosId();

@@ -1,12 +1,16 @@
 package dev.sdserve.forge;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * transformers' CLIPTextModel as an ONNX graph: token + position embeddings, pre-LayerNorm encoder layers with a
  * causal mask, final_layer_norm → {@code last_hidden_state}, and {@code pooler_output} = the hidden state at the
- * first {@code <|endoftext|>} of each row. Input {@code input_ids} int32 [batch, sequence], sequence ≤ 77.
+ * first {@code <|endoftext|>} of each row. Input {@code input_ids} [batch, sequence], sequence ≤ 77: int32 on
+ * SD 1.x/2.x exports, int64 on SDXL's, which also output every layer's input as {@code hidden_states.0 … L}
+ * (the pipeline reads the penultimate). SDXL's second encoder (CLIPTextModelWithProjection) outputs
+ * {@code text_embeds} = text_projection(pooled) instead of pooler_output.
  */
 final class TextEncoderGraph {
     private static final float EPS = 1e-5f;
@@ -14,19 +18,37 @@ final class TextEncoderGraph {
     private TextEncoderGraph() {
     }
 
-    static Graph build(ModelDims.Text t) {
-        Graph g = new Graph("text_encoder");
+    /** @param part the part folder (text_encoder or text_encoder_2), which also seeds the weights */
+    static Graph build(ModelDims.Text t, String part) {
+        Graph g = new Graph(part);
         Scope root = g.root();
-        String ids = g.input("input_ids", Graph.INT32, "batch", "sequence");
+        int idType = t.io() == ModelDims.TextIo.SD ? Graph.INT32 : Graph.INT64;
+        String ids = g.input("input_ids", idType, "batch", "sequence");
         String seqLen = root.op("Gather", List.of(Attrs.i("axis", 0)), root.op("Shape", ids), root.ints(1));
         String h = embeddings(root.child("embeddings"), ids, seqLen, t);
+        List<String> hidden = new ArrayList<>(List.of(h));
         String mask = causalMask(root, seqLen);
         Scope enc = root.child("encoder");
-        for (int i = 0; i < t.layers(); i++) h = layer(enc.child("layers." + i), h, mask, t);
+        for (int i = 0; i < t.layers(); i++) {
+            h = layer(enc.child("layers." + i), h, mask, t);
+            hidden.add(h);
+        }
         String last = Layers.layerNorm(root.child("final_layer_norm"), h, t.hidden(), EPS);
-        String pooled = pooler(root, ids, last, t.eosId());
-        g.output(last, "last_hidden_state", Graph.FLOAT, "batch", "sequence", t.hidden());
-        g.output(pooled, "pooler_output", Graph.FLOAT, "batch", t.hidden());
+        String pooled = pooler(root, ids, idType, last, t.eosId());
+        if (t.io() == ModelDims.TextIo.SDXL_PROJECTED) {
+            Scope proj = root.child("text_projection");
+            String w = proj.weights().anonymous("MatMul", Weights.fanIn(t.hidden()), t.hidden(), t.hidden());
+            g.output(proj.op("MatMul", pooled, w), "text_embeds", Graph.FLOAT, "batch", t.hidden());
+            g.output(last, "last_hidden_state", Graph.FLOAT, "batch", "sequence", t.hidden());
+        } else {
+            g.output(last, "last_hidden_state", Graph.FLOAT, "batch", "sequence", t.hidden());
+            g.output(pooled, "pooler_output", Graph.FLOAT, "batch", t.hidden());
+        }
+        if (t.io() != ModelDims.TextIo.SD) {
+            for (int i = 0; i < hidden.size(); i++) {
+                g.output(hidden.get(i), "hidden_states." + i, Graph.FLOAT, "batch", "sequence", t.hidden());
+            }
+        }
         return g;
     }
 
@@ -73,9 +95,9 @@ final class TextEncoderGraph {
     }
 
     /** last_hidden_state[b, first position of eos in ids[b]]. */
-    private static String pooler(Scope root, String ids, String last, int eosId) {
-        String isEos = root.op("Cast", List.of(Attrs.i("to", Graph.INT32)),
-                root.op("Equal", ids, intScalar(root, eosId)));
+    private static String pooler(Scope root, String ids, int idType, String last, int eosId) {
+        String eos = idType == Graph.INT64 ? root.scalarInt(eosId) : intScalar(root, eosId);
+        String isEos = root.op("Cast", List.of(Attrs.i("to", Graph.INT32)), root.op("Equal", ids, eos));
         String first = root.op("ArgMax", List.of(Attrs.i("axis", -1), Attrs.i("keepdims", 0),
                 Attrs.i("select_last_index", 0)), isEos);
         String shape = root.op("Shape", last);

@@ -4,17 +4,18 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * diffusers' Transformer2DModel with one BasicTransformerBlock (self-attention, cross-attention, GEGLU
+ * diffusers' Transformer2DModel with {@code layers} BasicTransformerBlocks (self-attention, cross-attention, GEGLU
  * feed-forward, each pre-LayerNorm with a residual), between GroupNorm + proj_in and proj_out + the block's
- * residual. SD1 projects with 1×1 convolutions; SD2 ({@code use_linear_projection}) with Linear layers on the
- * token sequence.
+ * residual. SD1 projects with 1×1 convolutions; SD2 and SDXL ({@code use_linear_projection}) with Linear layers on
+ * the token sequence. SD 1.x/2.x have one layer per block; SDXL 2 or 10.
  *
  * @param channels  block width (= inner dim)
  * @param heads     attention heads
+ * @param layers    transformer blocks (transformer_layers_per_block)
  * @param crossDim  width of encoder_hidden_states
  * @param linear    use_linear_projection
  */
-record Transformer2d(int channels, int heads, int crossDim, boolean linear) {
+record Transformer2d(int channels, int heads, int layers, int crossDim, boolean linear) {
     private static final float NORM_EPS = 1e-6f;
     private static final float LAYER_NORM_EPS = 1e-5f;
 
@@ -25,7 +26,7 @@ record Transformer2d(int channels, int heads, int crossDim, boolean linear) {
         String seq = t.linear()
                 ? Layers.linear(s.child("proj_in"), toSequence(s, normed, c), c, c, true)
                 : toSequence(s, Layers.conv(s.child("proj_in"), normed, c, c, 1, 1, 0), c);
-        seq = t.block(s.child("transformer_blocks.0"), seq, ehs);
+        for (int i = 0; i < t.layers(); i++) seq = t.block(s.child("transformer_blocks." + i), seq, ehs);
         String out = t.linear()
                 ? toSpatial(s, Layers.linear(s.child("proj_out"), seq, c, c, true), x)
                 : Layers.conv(s.child("proj_out"), toSpatial(s, seq, x), c, c, 1, 1, 0);

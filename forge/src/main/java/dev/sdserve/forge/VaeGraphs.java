@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * diffusers' AutoencoderKL split as the ONNX pipeline splits it. vae_encoder: {@code sample} [batch,3,H,W] →
- * encoder → quant_conv → the mean (first 4 channels) as {@code latent_sample}. vae_decoder: {@code latent_sample}
+ * encoder → quant_conv → the mean (first 4 channels) as {@code latent_sample}, or, as current optimum exports
+ * write it, both moments (mean, then log-variance) as {@code latent_parameters}. vae_decoder: {@code latent_sample}
  * [batch,4,h,w] → post_quant_conv → decoder → {@code sample} [batch,3,8h,8w].
  */
 final class VaeGraphs {
@@ -33,6 +34,11 @@ final class VaeGraphs {
         x = midBlock(enc.child("mid_block"), x, ch[3]);
         x = head(enc, x, ch[3], 2 * ModelDims.LATENT_CHANNELS);
         x = Layers.conv(root.child("quant_conv"), x, 8, 8, 1, 1, 0);
+        if (dims.latentParameters()) {
+            g.output(x, "latent_parameters", Graph.FLOAT, "batch", 2 * ModelDims.LATENT_CHANNELS,
+                    "height_latent", "width_latent");
+            return g;
+        }
         // the mean of the diagonal Gaussian: channels [0, 4)
         String mean = root.op("Slice", x, root.ints(0), root.ints(ModelDims.LATENT_CHANNELS), root.ints(1));
         g.output(mean, "latent_sample", Graph.FLOAT, "batch", ModelDims.LATENT_CHANNELS, "height_latent", "width_latent");

@@ -36,7 +36,7 @@ class ForgeMainTest {
 
     @Test
     void badInputGivesAMessageNamingTheField() {
-        assertEquals(2, run("--preset", "sdxl", "--scale", "1", "--out", tmp.resolve("a").toString()));
+        assertEquals(2, run("--preset", "sd3", "--scale", "1", "--out", tmp.resolve("a").toString()));
         assertTrue(err.toString().contains("preset:"), err.toString());
         assertEquals(2, run("--preset", "sd15", "--scale", "9", "--out", tmp.resolve("b").toString()));
         assertTrue(err.toString().contains("scale:"), err.toString());

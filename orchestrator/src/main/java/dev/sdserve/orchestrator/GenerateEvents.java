@@ -40,7 +40,8 @@ final class GenerateEvents implements GenerationListener {
 
     /** The result event, then the timings event. */
     void finish(GenerationResult r) {
-        GenerateResult.Builder result = GenerateResult.newBuilder().setParameters(r.parameters());
+        GenerateResult.Builder result = GenerateResult.newBuilder().setParameters(r.parameters())
+                .addAllNotes(r.notes());
         for (GenerationResult.Image img : r.images()) {
             GeneratedImage.Builder b = GeneratedImage.newBuilder().setPng(ByteString.copyFrom(img.png()))
                     .setSeed(img.seed()).setWidth(img.width()).setHeight(img.height());

@@ -3,7 +3,8 @@ package dev.sdserve.orchestrator;
 import dev.sdserve.orchestrator.pipeline.CacheParams;
 import dev.sdserve.orchestrator.pipeline.GenerationRequest;
 import dev.sdserve.orchestrator.pipeline.InitImage;
-import dev.sdserve.orchestrator.deepcache.CacheSchedules;
+import dev.sdserve.orchestrator.pipeline.SdxlInputs;
+import dev.sdserve.orchestrator.pipeline.SizeConditioning;
 import dev.sdserve.orchestrator.scheduler.Scheduler;
 import dev.sdserve.orchestrator.scheduler.Schedulers;
 import dev.sdserve.proto.v1.DeepCacheParams;
@@ -21,14 +22,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * Validates a public {@link GenerateRequest} and resolves its defaults into a {@link GenerationRequest}. Every
  * rejection is INVALID_ARGUMENT with a message that starts with the offending field's proto name. Proto3's
  * zero means "not set" for the fields whose documented default is not zero (steps, n_images, sizes,
- * cache_interval, strength, decoding_batch_size).
+ * cache_interval, strength, decoding_batch_size). Steps and guidance default to the model's
+ * ({@link ModelDefaults}).
  */
 public final class GenerateRequests {
     public static final int MAX_STEPS = 1000;
-    public static final int DEFAULT_STEPS = 50;
-    public static final double DEFAULT_GUIDANCE = 7.5;
     public static final double DEFAULT_STRENGTH = 0.9;
-    public static final int MAX_CACHE_BRANCH = 11;
 
     /**
      * Request limits: {@code sd.orchestrator.max-images}, {@code max-side} and {@code max-pixels}. max-pixels is
@@ -55,9 +54,11 @@ public final class GenerateRequests {
 
     /** The validated request; throws INVALID_ARGUMENT (or NOT_FOUND for an unknown model) naming the field. */
     public GenerationRequest validate(GenerateRequest p) {
-        int steps = orDefault(p.getSteps(), DEFAULT_STEPS);
+        ModelFolder model = roots.resolve(p.getModel());
+        ModelDefaults defaults = ModelDefaults.of(model);
+        int steps = orDefault(p.getSteps(), defaults.steps());
         SdException.require(steps >= 1 && steps <= MAX_STEPS, "steps: " + p.getSteps() + " is outside 1.." + MAX_STEPS);
-        double guidance = p.hasGuidance() ? p.getGuidance() : DEFAULT_GUIDANCE;
+        double guidance = p.hasGuidance() ? p.getGuidance() : defaults.guidance();
         SdException.require(Double.isFinite(guidance), "guidance: " + guidance + " is not a finite number");
         int nImages = orDefault(p.getNImages(), 1);
         SdException.require(nImages >= 1 && nImages <= limits.maxImages(),
@@ -65,14 +66,14 @@ public final class GenerateRequests {
         SdException.require(p.getPreviewInterval() >= 0, "preview_interval: " + p.getPreviewInterval() + " is negative");
         SdException.require(p.getDecodingBatchSize() >= 0,
                 "decoding_batch_size: " + p.getDecodingBatchSize() + " is negative");
-        ModelFolder model = roots.resolve(p.getModel());
         requireParts(model, p.hasInitImage());
+        SdxlInputs sdxl = sdxl(p, model);
         int height = side("height", p.getHeight(), model);
         int width = side("width", p.getWidth(), model);
         SdException.require((long) height * width <= limits.maxPixels(), "height, width: " + width + "x" + height
                 + " is " + (long) height * width + " pixels, more than the stages' limit of " + limits.maxPixels()
                 + " per image (sd.orchestrator.max-pixels / sd.vae.max-pixels, SD_MAX_PIXELS)");
-        CacheParams cache = cache(p.getDeepcache());
+        CacheParams cache = cache(p.getDeepcache(), defaults.cacheBranches());
         long seed = p.hasSeed() ? p.getSeed() : ThreadLocalRandom.current().nextLong(1L << 32);
         Optional<InitImage> init = p.hasInitImage() ? Optional.of(initImage(p, steps)) : Optional.empty();
         long[] latentShape = {nImages, 4, height / 8, width / 8};
@@ -80,7 +81,7 @@ public final class GenerateRequests {
                 ? Optional.of(initialLatents(p, latentShape)) : Optional.empty();
         GenerationRequest r = new GenerationRequest(model, p.getPrompt(), p.getNegativePrompt(), nImages, steps,
                 guidance, seed, height, width, p.getScheduler().trim(), orDefault(p.getDecodingBatchSize(), 1), cache,
-                p.getPreviewInterval(), latents, init, p.getReturnLatents());
+                p.getPreviewInterval(), latents, init, p.getReturnLatents(), sdxl);
         checkSchedules(r);
         return r;
     }
@@ -92,6 +93,7 @@ public final class GenerateRequests {
     private static void requireParts(ModelFolder model, boolean img2img) {
         model.tokenizerDir();
         model.onnx(ModelFolder.Part.TEXT_ENCODER);
+        model.requireSdxlParts();
         model.onnx(ModelFolder.Part.UNET);
         model.onnx(ModelFolder.Part.VAE_DECODER);
         if (img2img) model.onnx(ModelFolder.Part.VAE_ENCODER);
@@ -104,10 +106,35 @@ public final class GenerateRequests {
         return v;
     }
 
-    static CacheParams cache(DeepCacheParams d) {
+    /**
+     * prompt_2, negative_prompt_2 and size_conditioning: SDXL only, INVALID_ARGUMENT naming the field on other
+     * models (nothing a user sent is dropped).
+     */
+    static SdxlInputs sdxl(GenerateRequest p, ModelFolder model) {
+        if (!model.isSdxl()) {
+            String why = " is only for SDXL models; model '" + model.name() + "' is " + model.kind();
+            SdException.require(p.getPrompt2().isEmpty(), "prompt_2:" + why);
+            SdException.require(p.getNegativePrompt2().isEmpty(), "negative_prompt_2:" + why);
+            SdException.require(!p.hasSizeConditioning(), "size_conditioning:" + why);
+            return SdxlInputs.NONE;
+        }
+        var s = p.getSizeConditioning();
+        int[] values = {s.getOriginalHeight(), s.getOriginalWidth(), s.getCropTop(), s.getCropLeft(), s.getTargetHeight(),
+                s.getTargetWidth()};
+        String[] names = {"original_height", "original_width", "crop_top", "crop_left", "target_height", "target_width"};
+        for (int i = 0; i < values.length; i++) {
+            SdException.require(values[i] >= 0, "size_conditioning." + names[i] + ": " + values[i] + " is negative");
+        }
+        return new SdxlInputs(p.getPrompt2(), p.getNegativePrompt2(), new SizeConditioning(values[0], values[1],
+                values[2], values[3], values[4], values[5]));
+    }
+
+    /** @param branches the model's cache branches (3 per UNet up block) */
+    static CacheParams cache(DeepCacheParams d, int branches) {
         SdException.require(d.getCacheInterval() >= 0, "deepcache.cache_interval: " + d.getCacheInterval() + " is less than 1");
-        SdException.require(d.getCacheBranchId() >= 0 && d.getCacheBranchId() <= MAX_CACHE_BRANCH,
-                "deepcache.cache_branch_id: " + d.getCacheBranchId() + " is outside 0.." + MAX_CACHE_BRANCH);
+        SdException.require(d.getCacheBranchId() >= 0 && d.getCacheBranchId() < branches,
+                "deepcache.cache_branch_id: " + d.getCacheBranchId() + " is outside 0.." + (branches - 1)
+                        + " (this model's UNet has " + branches / 3 + " up blocks)");
         double center = d.getCenter() == 0 ? CacheParams.DEFAULT_CENTER : d.getCenter();
         double power = d.getPower() == 0 ? CacheParams.DEFAULT_POWER : d.getPower();
         SdException.require(Double.isFinite(center) && center > 0, "deepcache.center: " + d.getCenter() + " must be positive");
@@ -118,9 +145,8 @@ public final class GenerateRequests {
     /** Builds the scheduler and the cache schedule once, so a bad name or DeepCache setting fails here. */
     private static void checkSchedules(GenerationRequest r) {
         Scheduler s = Schedulers.create(r.scheduler(), r.model().schedulerConfig(), r.steps(), r.seed());
-        CacheParams c = r.cache();
         try {
-            CacheSchedules.create(c.interval(), c.nonUniform(), c.center(), c.power(), s.timesteps().length - r.beginIndex());
+            r.cache().schedule(s.timesteps().length - r.beginIndex());
         } catch (SdException e) {
             throw SdException.invalid("deepcache: " + e.getMessage());
         }

@@ -1,5 +1,6 @@
 package dev.sdserve.orchestrator;
 
+import dev.sdserve.orchestrator.scheduler.SchedulerName;
 import dev.sdserve.proto.v1.ListModelsResponse;
 import dev.sdserve.proto.v1.ModelInfo;
 import dev.sdserve.runtime.ModelFolder;
@@ -42,14 +43,16 @@ public final class ModelCatalog {
 
     static ModelInfo info(ModelFolder m, boolean loaded) {
         int side = m.nativeSize();
+        ModelDefaults defaults = ModelDefaults.of(m);
         return ModelInfo.newBuilder().setName(m.name()).setKind(m.kind()).setDefaultScheduler(defaultScheduler(m))
                 .setNativeHeight(side).setNativeWidth(side).setDtype(dtype(m)).setLoaded(loaded)
-                .setRoot(m.root().getParent().toString()).build();
+                .setRoot(m.root().getParent().toString()).setDefaultSteps(defaults.steps())
+                .setDefaultGuidance(defaults.guidance()).build();
     }
 
     private static String defaultScheduler(ModelFolder m) {
         try {
-            return m.defaultScheduler();
+            return SchedulerName.of(m.defaultScheduler(), m.schedulerConfig());
         } catch (SdException e) {
             return ""; // no scheduler_config.json: the folder serves only some stages
         }

@@ -11,6 +11,7 @@ import dev.sdserve.orchestrator.pipeline.GenerationRequest;
 import dev.sdserve.proto.v1.DeepCacheParams;
 import dev.sdserve.proto.v1.GenerateRequest;
 import dev.sdserve.proto.v1.InitImage;
+import dev.sdserve.proto.v1.SizeConditioning;
 import dev.sdserve.runtime.BrokenModels;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.ModelRoots;
@@ -80,7 +81,18 @@ class GenerateRequestsTest {
                 bad("decoding_batch_size", b -> b.setDecodingBatchSize(-1)),
                 bad("initial_latents", b -> b.setInitialLatents(TensorCodec.toProto(wrongShape))),
                 bad("initial_latents", b -> b.setInitialLatents(TensorCodec.toProto(nan))),
-                bad("model", b -> b.setModel("../etc")));
+                bad("model", b -> b.setModel("../etc")),
+                // SDXL-only inputs sent to tiny-sd15
+                bad("prompt_2", b -> b.setPrompt2("a dog")),
+                bad("negative_prompt_2", b -> b.setNegativePrompt2("blurry")),
+                bad("size_conditioning", b -> b.setSizeConditioning(SizeConditioning.newBuilder().setCropTop(8))),
+                // on tiny-sdxl
+                bad("height", b -> b.setModel("tiny-sdxl").setHeight(100)),
+                bad("width", b -> b.setModel("tiny-sdxl-turbo").setWidth(264)),
+                bad("deepcache.cache_branch_id", b -> b.setModel("tiny-sdxl")
+                        .setDeepcache(DeepCacheParams.newBuilder().setCacheBranchId(9))),
+                bad("size_conditioning.crop_left", b -> b.setModel("tiny-sdxl")
+                        .setSizeConditioning(SizeConditioning.newBuilder().setCropLeft(-8))));
     }
 
     @ParameterizedTest(name = "{0}: case {index}")
@@ -141,6 +153,53 @@ class GenerateRequestsTest {
         assertEquals(1, r.decodingBatchSize());
         assertFalse(r.initialLatents().isPresent());
         assertTrue(r.seed() >= 0, "a random seed is drawn and reported");
+    }
+
+    @Test
+    void stepsAndGuidanceDefaultToTheModels() {
+        GenerationRequest turbo = requests.validate(base().setModel("tiny-sdxl-turbo").build());
+        assertEquals(1, turbo.steps(), "SDXL-Turbo (Euler a, trailing): 1 step");
+        assertEquals(0.0, turbo.guidance(), "and no guidance");
+        assertFalse(turbo.cfg());
+        GenerationRequest base = requests.validate(base().setModel("tiny-sdxl").build());
+        assertEquals(50, base.steps());
+        assertEquals(5.0, base.guidance());
+        GenerationRequest given = requests.validate(base().setModel("tiny-sdxl-turbo").setSteps(4).setGuidance(1.5).build());
+        assertEquals(4, given.steps());
+        assertEquals(1.5, given.guidance());
+    }
+
+    @Test
+    void sdxlInputsAndCacheBranchesOfAnSdxlModel() {
+        GenerationRequest r = requests.validate(base().setModel("tiny-sdxl").setPrompt2("a dog").setNegativePrompt2("blurry")
+                .setSizeConditioning(SizeConditioning.newBuilder().setOriginalHeight(1024).setOriginalWidth(1024))
+                .setDeepcache(DeepCacheParams.newBuilder().setCacheInterval(3).setCacheBranchId(8)).build());
+        assertEquals("a dog", r.sdxl().prompt2());
+        assertEquals("blurry", r.sdxl().negativePrompt2());
+        assertEquals(new dev.sdserve.orchestrator.pipeline.SizeConditioning(1024, 1024, 0, 0, 0, 0), r.sdxl().size());
+        assertEquals(8, r.cache().branch(), "SDXL's 3 up blocks: branches 0..8");
+    }
+
+    @Test
+    void anSdxlFolderWithoutItsSecondEncoderOrTokenizerIsNotFoundNamingThePart(@TempDir Path tmp) throws Exception {
+        Path xl = SharedFixtures.modelsRoot().resolve("tiny-sdxl");
+        for (String missing : List.of("text_encoder_2", "tokenizer_2")) {
+            Path dir = java.nio.file.Files.createDirectories(tmp.resolve("no-" + missing));
+            try (var parts = java.nio.file.Files.list(xl)) {
+                for (Path part : parts.toList()) {
+                    if (!part.getFileName().toString().equals(missing)) {
+                        java.nio.file.Files.createSymbolicLink(dir.resolve(part.getFileName()), part);
+                    }
+                }
+            }
+        }
+        GenerateRequests broken = new GenerateRequests(new ModelRoots(List.of(tmp), "no-text_encoder_2"),
+                GenerateRequests.Limits.DEFAULT);
+        for (String missing : List.of("text_encoder_2", "tokenizer_2")) {
+            SdException e = assertThrows(SdException.class, () -> broken.validate(base().setModel("no-" + missing).build()));
+            assertEquals(SdException.Kind.NOT_FOUND, e.kind(), e.getMessage());
+            assertTrue(e.getMessage().contains(missing + "/"), e.getMessage());
+        }
     }
 
     @Test

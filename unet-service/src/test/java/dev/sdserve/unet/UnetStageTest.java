@@ -35,7 +35,7 @@ class UnetStageTest {
     void fullGraphMatchesTorchOutputAndCacheFeature(String id) {
         Path dir = TinyUnet.unetCase(id);
         FloatTensor sample = tensor(dir.resolve("sample.f32"));
-        try (OnnxTensor ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+        try (UnetStage.Inputs ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
             UnetStage.FullRun r = branch0.runFull(sample, TinyUnet.timesteps(dir), ehs);
             try (Feature f = r.feature()) {
                 assertTrue(r.noisePred().maxAbsDiff(tensor(dir.resolve("out_sample.f32"))) < 2e-5);
@@ -54,8 +54,9 @@ class UnetStageTest {
                 RuntimeOptions.defaults());
              OnnxTensor x = TensorCodec.toOnnx(sample, full.session(), UnetStage.SAMPLE);
              OnnxTensor t = UnetStage.timestepInput(full.session()).toOnnx(TinyUnet.timesteps(dir), (int) sample.dim(0));
-             OnnxTensor ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
-            OrtSession.Result r = full.session().run(Map.of(UnetStage.SAMPLE, x, UnetStage.TIMESTEP, t, UnetStage.TEXT, ehs));
+             UnetStage.Inputs ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+            OrtSession.Result r = full.session().run(Map.of(UnetStage.SAMPLE, x, UnetStage.TIMESTEP, t, UnetStage.TEXT,
+                    ehs.get(UnetStage.TEXT)));
             OnnxValue outSample = r.get("out_sample").orElseThrow();
             assertTrue(r.size() >= 2, "the full graph returns out_sample and the cut tensors");
             Feature f = Feature.keepOnly(r, cut, sample.shape());
@@ -70,7 +71,7 @@ class UnetStageTest {
             assertTrue(f.tensor().isClosed());
         }
         UnetStage.FullRun run;
-        try (OnnxTensor ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+        try (UnetStage.Inputs ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
             run = branch0.runFull(sample, TinyUnet.timesteps(dir), ehs);
         }
         try (Feature f = run.feature()) {
@@ -83,8 +84,8 @@ class UnetStageTest {
         Path dir = TinyUnet.unetCase("deepcache_partial_0");
         FloatTensor sampleA = tensor(dir.resolve("sample_a.f32"));
         FloatTensor sampleB = tensor(dir.resolve("sample_b.f32"));
-        try (OnnxTensor ehsA = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states_a.f32")));
-             OnnxTensor ehsB = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states_b.f32")))) {
+        try (UnetStage.Inputs ehsA = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states_a.f32")));
+             UnetStage.Inputs ehsB = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states_b.f32")))) {
             UnetStage.FullRun a = branch0.runFull(sampleA, new double[] {901}, ehsA);
             try (Feature cached = a.feature()) {
                 assertTrue(a.noisePred().maxAbsDiff(tensor(dir.resolve("out_sample_a_full.f32"))) < 2e-5);
@@ -105,7 +106,7 @@ class UnetStageTest {
             Path dir = TinyUnet.unetCase("unet_2");
             FloatTensor sample = tensor(dir.resolve("sample.f32"));
             double[] t = TinyUnet.timesteps(dir);
-            try (OnnxTensor ehs = stage.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+            try (UnetStage.Inputs ehs = stage.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
                 UnetStage.FullRun full = stage.runFull(sample, t, ehs);
                 try (Feature f = full.feature()) {
                     FloatTensor shallow = stage.runShallow(sample, t, ehs, f).noisePred();
@@ -164,7 +165,7 @@ class UnetStageTest {
         assertInvalid(() -> branch0.embeddings(FloatTensor.of(new long[] {2, 77, 32}, inf)),
                 "encoder_hidden_states: contains NaN or Inf");
         Path dir = TinyUnet.unetCase("unet_0");
-        try (OnnxTensor ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")));
+        try (UnetStage.Inputs ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")));
              Feature f = branch0.runFull(tensor(dir.resolve("sample.f32")), new double[] {981}, ehs).feature()) {
             assertInvalid(() -> branch0.runShallow(FloatTensor.zeros(2, 4, 24, 32), new double[] {981}, ehs, f),
                     "differs from the sample the cached feature");

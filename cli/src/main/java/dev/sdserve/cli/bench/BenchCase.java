@@ -28,6 +28,18 @@ record BenchCase(String key, String label, CacheParams cache) {
                 new BenchCase("N5_branch1", "N=5 uniform, branch 1", CacheParams.uniform(5, 1)));
     }
 
+    /**
+     * The configurations named by {@code keys} (e.g. "N3,N5"), in report order; INVALID_ARGUMENT-style
+     * IllegalArgumentException naming an unknown key. The split run's configuration is added when it runs.
+     */
+    static List<BenchCase> select(List<String> keys, boolean split) {
+        List<String> known = deepCache().stream().map(BenchCase::key).toList();
+        for (String k : keys) {
+            if (!known.contains(k)) throw new IllegalArgumentException("--configs: unknown '" + k + "'; expected " + known);
+        }
+        return deepCache().stream().filter(c -> keys.contains(c.key()) || split && c.equals(split())).toList();
+    }
+
     /** The configuration the split (four services) run repeats. */
     static BenchCase split() {
         return deepCache().get(2);

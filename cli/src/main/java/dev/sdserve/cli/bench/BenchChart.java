@@ -43,7 +43,7 @@ final class BenchChart {
     static List<Group> groups(BenchResults r) {
         List<Group> out = new ArrayList<>();
         out.add(new Group("baseline", 1, 1, "no cache"));
-        for (BenchCase c : BenchCase.deepCache()) {
+        for (BenchCase c : r.cases()) {
             out.add(new Group(c.key(), r.unetLoopSpeedup().get(c.key()), r.deepCacheSpeedup().get(c.key()),
                     String.format(Locale.ROOT, "PSNR %.1f dB", r.psnrDb().get(c.key()))));
         }

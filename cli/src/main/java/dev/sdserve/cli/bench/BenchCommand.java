@@ -88,6 +88,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-split", description = "Skip the four-services run (no split_over_inprocess).")
     boolean noSplit;
 
+    @Option(names = "--configs", split = ",", paramLabel = "KEYS",
+            description = "DeepCache configurations to time, e.g. N3,N5 (default: all of N2, N3, N5, N5_nonuniform,"
+                    + " N5_branch1). The baseline always runs; the split run adds N5.")
+    List<String> configs;
+
     @Option(names = "--project-dir", paramLabel = "DIR",
             description = "Source tree with the built services (default: found from the jar or the working directory).")
     Path projectDir;
@@ -134,8 +139,15 @@ public final class BenchCommand implements Callable<Integer> {
                 height != null ? height : side, width != null ? width : side, seed, 7.5);
         RuntimeOptions runtime = new RuntimeOptions(ExecutionProvider.CPU, threads, optimizationLevel, allowSpinning);
         int gemm = gemmSide != null ? gemmSide : quick ? 512 : 2048;
+        List<String> keys = configs != null ? configs : BenchCase.deepCache().stream().map(BenchCase::key).toList();
+        List<BenchCase> cases;
+        try {
+            cases = BenchCase.select(keys, !noSplit);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         return new BenchSettings(folder, roots, generation, runtime, gemm, projectDir(),
-                out.toAbsolutePath().resolve("work"), !noSplit);
+                out.toAbsolutePath().resolve("work"), !noSplit, cases);
     }
 
     private String modelName(ModelRoots roots) {

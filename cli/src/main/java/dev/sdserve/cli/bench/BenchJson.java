@@ -32,6 +32,8 @@ final class BenchJson {
         map(root.putObject("deepcache_speedup"), r.deepCacheSpeedup());
         map(root.putObject("unet_loop_speedup"), r.unetLoopSpeedup());
         map(root.putObject("unet_loop_speedup_from_call_costs"), r.unetLoopSpeedupFromCallCosts());
+        map(root.putObject("mac_ceiling"), r.macCeiling());
+        map(root.putObject("fraction_of_mac_ceiling"), r.fractionOfMacCeiling());
         map(root.putObject("psnr_db"), r.psnrDb());
         r.splitOverInProcess().ifPresentOrElse(v -> root.put("split_over_inprocess", v),
                 () -> root.putNull("split_over_inprocess"));

@@ -30,29 +30,33 @@ final class BenchMarkdown {
 
     private static void configurations(StringBuilder md, BenchResults r) {
         md.append("| configuration | UNet calls full / shallow | loop s | end-to-end s | UNet-loop speedup"
-                + " | end-to-end speedup | loop speedup from per-call costs | PSNR vs baseline | load after |\n"
-                + "|---|---|---|---|---|---|---|---|---|\n");
+                + " | end-to-end speedup | loop speedup from per-call costs | MAC ceiling (% reached) | PSNR vs baseline"
+                + " | load after |\n|---|---|---|---|---|---|---|---|---|---|\n");
         RunResult base = r.baseline();
-        row(md, BenchCase.baseline().label(), base, 1, 1, "1.00x", "—");
+        row(md, BenchCase.baseline().label(), base, 1, 1, "1.00x", "—", "—");
         Map<String, Double> loop = r.unetLoopSpeedup();
         Map<String, Double> e2e = r.deepCacheSpeedup();
         Map<String, Double> psnr = r.psnrDb();
         Map<String, Double> perCall = r.unetLoopSpeedupFromCallCosts();
-        for (BenchCase c : BenchCase.deepCache()) {
+        Map<String, Double> ceiling = r.macCeiling();
+        Map<String, Double> reached = r.fractionOfMacCeiling();
+        for (BenchCase c : r.cases()) {
             row(md, c.label(), r.inProcess().get(c.key()), loop.get(c.key()), e2e.get(c.key()),
-                    f("%.2fx", perCall.get(c.key())), f("%.1f dB", psnr.get(c.key())));
+                    f("%.2fx", perCall.get(c.key())),
+                    f("%.2fx (%.0f%%)", ceiling.get(c.key()), 100 * reached.get(c.key())), f("%.1f dB", psnr.get(c.key())));
         }
         r.split().ifPresent(sp -> row(md, "four services (split), " + BenchCase.split().label(), sp,
-                base.loopMs() / sp.loopMs(), base.totalMs() / sp.totalMs(), "—",
+                base.loopMs() / sp.loopMs(), base.totalMs() / sp.totalMs(), "—", "—",
                 f("%.1f dB (vs in-process: %.1f dB)", Psnr.db(sp.image(), base.image()),
                         Psnr.db(sp.image(), r.inProcess().get(BenchCase.split().key()).image()))));
         md.append('\n');
     }
 
     private static void row(StringBuilder md, String label, RunResult run, double loop, double e2e, String perCall,
-                            String psnr) {
-        md.append(f("| %s | %d / %d | %.1f | %.1f | %.2fx | %.2fx | %s | %s | %.1f |%n", label, run.steps().fullCalls(),
-                run.steps().shallowCalls(), run.loopMs() / 1e3, run.totalMs() / 1e3, loop, e2e, perCall, psnr, run.load()));
+                            String ceiling, String psnr) {
+        md.append(f("| %s | %d / %d | %.1f | %.1f | %.2fx | %.2fx | %s | %s | %s | %.1f |%n", label,
+                run.steps().fullCalls(), run.steps().shallowCalls(), run.loopMs() / 1e3, run.totalMs() / 1e3, loop, e2e,
+                perCall, ceiling, psnr, run.load()));
     }
 
     private static void costs(StringBuilder md, BenchResults r) {
@@ -76,7 +80,8 @@ final class BenchMarkdown {
     }
 
     private static void targets(StringBuilder md, BenchResults r) {
-        md.append("Targets (issue 10, set for the full-size SD 1.5 UNet at 256x256):\n\n");
+        md.append("Targets (issue 10's, set for the full-size SD 1.5 UNet at 256x256; issue 16's MAC-ceiling fractions,"
+                + " set for the full-size SDXL UNet at 256x256):\n\n");
         for (BenchResults.Target t : r.targets()) {
             md.append(f("- %s %s %s: %.3f, %s%n", t.metric(), t.comparison(), num(t.bound()), t.value(),
                     t.met() ? "met" : "**missed**"));

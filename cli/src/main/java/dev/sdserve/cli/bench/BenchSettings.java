@@ -4,6 +4,7 @@ import dev.sdserve.runtime.ModelFolder;
 import dev.sdserve.runtime.ModelRoots;
 import dev.sdserve.runtime.RuntimeOptions;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Everything one benchmark run needs, resolved from the command line.
@@ -16,9 +17,21 @@ import java.nio.file.Path;
  * @param projectDir the source tree holding the services' target/quarkus-app/quarkus-run.jar
  * @param workDir    scratch space: derived UNet graphs, service logs
  * @param split      also run the four services and compare (needs their jars)
+ * @param cases      the DeepCache configurations to time (the baseline always runs), in report order
  */
 record BenchSettings(ModelFolder model, ModelRoots roots, Generation generation, RuntimeOptions runtime,
-                     int gemmSide, Path projectDir, Path workDir, boolean split) {
+                     int gemmSide, Path projectDir, Path workDir, boolean split, List<BenchCase> cases) {
+
+    BenchSettings {
+        cases = List.copyOf(cases);
+    }
+
+    /** The UNet branches the selected configurations use; branch 0 (the baseline's graphs) always. */
+    java.util.SortedSet<Integer> branches() {
+        java.util.SortedSet<Integer> out = new java.util.TreeSet<>(List.of(0));
+        cases.forEach(c -> out.add(c.branch()));
+        return out;
+    }
 
     /**
      * The generation every configuration repeats from the same initial latents.

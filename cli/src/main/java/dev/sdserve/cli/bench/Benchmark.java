@@ -37,7 +37,7 @@ final class Benchmark {
         double gemm = GemmPeak.gflops(settings.gemmSide(), settings.runtime());
         say("fp32 GEMM peak (MatMul %d^2): %.1f GFLOP/s", settings.gemmSide(), gemm);
         Map<Integer, MacCounter.Macs> macs = new TreeMap<>();
-        for (int branch : List.of(0, 1)) {
+        for (int branch : settings.branches()) {
             macs.put(branch, UnetMacs.count(settings.model(), branch, settings.graphCacheDir(), latentSide()));
             say("branch %d: full %.2f GMACs, shallow %.3f GMACs per call at batch 1", branch,
                     macs.get(branch).full() / 1e9, macs.get(branch).shallow() / 1e9);
@@ -49,8 +49,9 @@ final class Benchmark {
         // The services start first and idle (they load models on first use): a failed start then costs seconds,
         // not the whole run, and a rebuild of their jars during the run cannot break them.
         try (ServiceProcesses services = settings.split() ? startServices() : null) {
-            inProcessBranch(1, latents, inProcess);
-            inProcessBranch(0, latents, inProcess);
+            List<Integer> branches = new java.util.ArrayList<>(settings.branches());
+            java.util.Collections.reverse(branches); // branch 0 last: its N=5 run is next to the split run
+            for (int branch : branches) inProcessBranch(branch, latents, inProcess);
             if (services != null) split = Optional.of(split(services, latents));
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
@@ -83,11 +84,11 @@ final class Benchmark {
     }
 
     /** The baseline first (it runs on branch 0's graphs), then the branch's DeepCache configurations, N=5 last. */
-    private static List<BenchCase> casesOf(int branch) {
+    private List<BenchCase> casesOf(int branch) {
         List<BenchCase> out = new java.util.ArrayList<>();
         if (branch == 0) out.add(BenchCase.baseline());
-        for (BenchCase c : BenchCase.deepCache()) if (c.branch() == branch && !c.equals(BenchCase.split())) out.add(c);
-        if (branch == BenchCase.split().branch()) out.add(BenchCase.split());
+        for (BenchCase c : settings.cases()) if (c.branch() == branch && !c.equals(BenchCase.split())) out.add(c);
+        if (branch == BenchCase.split().branch() && settings.cases().contains(BenchCase.split())) out.add(BenchCase.split());
         return out;
     }
 
@@ -95,11 +96,11 @@ final class Benchmark {
         return new BenchCase("warm-up", "warm-up", CacheParams.uniform(2, branch));
     }
 
-    /** The runs in report order: baseline, then {@link BenchCase#deepCache()}. */
-    private static Map<String, RunResult> ordered(Map<String, RunResult> runs) {
+    /** The runs in report order: baseline, then the selected {@link BenchCase#deepCache()}. */
+    private Map<String, RunResult> ordered(Map<String, RunResult> runs) {
         Map<String, RunResult> out = new LinkedHashMap<>();
         out.put(BenchCase.BASELINE, runs.get(BenchCase.BASELINE));
-        for (BenchCase c : BenchCase.deepCache()) out.put(c.key(), runs.get(c.key()));
+        for (BenchCase c : settings.cases()) out.put(c.key(), runs.get(c.key()));
         return out;
     }
 

@@ -5,6 +5,7 @@ import dev.sdserve.orchestrator.pipeline.DenoiserClient;
 import dev.sdserve.orchestrator.pipeline.DenoiserSession;
 import dev.sdserve.orchestrator.pipeline.InitImage;
 import dev.sdserve.orchestrator.pipeline.StageClients;
+import dev.sdserve.orchestrator.pipeline.TextEmbeddings;
 import dev.sdserve.orchestrator.pipeline.TextEncoderClient;
 import dev.sdserve.orchestrator.pipeline.VaeClient;
 import dev.sdserve.runtime.FloatTensor;
@@ -15,6 +16,7 @@ import dev.sdserve.textencoder.TextEncoderStage;
 import dev.sdserve.unet.DenoiseSession;
 import dev.sdserve.unet.DenoiseSessions;
 import dev.sdserve.unet.FeatureStore;
+import dev.sdserve.unet.UnetConditioning;
 import dev.sdserve.unet.UnetSettings;
 import dev.sdserve.vae.VaeLimits;
 import dev.sdserve.vae.VaeModels;
@@ -57,15 +59,18 @@ final class InProcessStages implements AutoCloseable {
     }
 
     private TextEncoderClient textEncoder() {
-        return (model, prompts) -> {
+        return (model, prompts, prompts2) -> {
             try (ModelCache<TextEncoderStage>.Lease lease = text.acquire(model)) {
-                return lease.get().encode(prompts).lastHiddenState();
+                TextEncoderStage.Encoded e = lease.get().encode(prompts, prompts2);
+                return new TextEmbeddings(e.lastHiddenState(), Optional.ofNullable(e.pooled()));
             }
         };
     }
 
     private DenoiserClient denoiser() {
-        return (model, ehs, branch) -> new Session(unet.open(model, ehs, branch));
+        // SDXL's text_embeds and time_ids go to the session at open, as the gRPC client sends them
+        return (model, c, branch) -> new Session(unet.open(model, new UnetConditioning(c.encoderHiddenStates(),
+                c.textEmbeds().orElse(null), c.timeIds().orElse(null)), branch));
     }
 
     private VaeClient vaeClient() {

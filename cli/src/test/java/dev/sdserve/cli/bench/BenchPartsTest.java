@@ -72,12 +72,33 @@ class BenchPartsTest {
     }
 
     @Test
+    void macCeilingWeighsShallowCallsByTheirMacRatio() {
+        // 11 full + 40 shallow calls at 6.6 % of a full call's MACs: 51 call-equivalents cost 11 + 2.64
+        assertEquals(51 / 13.64, BenchResults.macCeiling(11, 40, 0.066), 1e-12);
+        assertEquals(1.0, BenchResults.macCeiling(51, 0, 0.066), 1e-12, "no shallow call, no speedup");
+        assertEquals(51.0 / 11, BenchResults.macCeiling(11, 40, 0), 1e-12, "free shallow calls: calls / full calls");
+    }
+
+    @Test
     void caseKeysAreTheIssuesAndTheSplitIsN5Branch0() {
         assertEquals(List.of("N2", "N3", "N5", "N5_nonuniform", "N5_branch1"),
                 BenchCase.deepCache().stream().map(BenchCase::key).toList());
         assertEquals(5, BenchCase.split().cache().interval());
         assertEquals(0, BenchCase.split().branch());
         assertEquals(1, BenchCase.baseline().cache().interval());
+    }
+
+    @Test
+    void configsSelectASubsetInReportOrderAndTheSplitAddsN5() {
+        assertEquals(List.of("N3", "N5"), keys(BenchCase.select(List.of("N5", "N3"), false)));
+        assertEquals(List.of("N2", "N5"), keys(BenchCase.select(List.of("N2"), true)), "the split compares with N5");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BenchCase.select(List.of("N4"), false));
+        assertEquals(true, e.getMessage().startsWith("--configs: unknown 'N4'"), e.getMessage());
+    }
+
+    private static List<String> keys(List<BenchCase> cases) {
+        return cases.stream().map(BenchCase::key).toList();
     }
 
     @Test

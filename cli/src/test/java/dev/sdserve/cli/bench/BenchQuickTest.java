@@ -45,7 +45,8 @@ class BenchQuickTest {
         assertEquals(0, cl.execute(args.toArray(String[]::new)), () -> "bench failed:\n" + err);
 
         JsonNode json = Json.MAPPER.readTree(out.resolve("bench.json").toFile());
-        for (String key : List.of("deepcache_speedup", "unet_loop_speedup", "unet_loop_speedup_from_call_costs")) {
+        for (String key : List.of("deepcache_speedup", "unet_loop_speedup", "unet_loop_speedup_from_call_costs",
+                "mac_ceiling", "fraction_of_mac_ceiling")) {
             for (String c : CASES) positive(json.path(key), c, key);
         }
         for (String c : CASES) {
@@ -76,6 +77,13 @@ class BenchQuickTest {
         JsonNode baseline = json.path("runs").path("baseline");
         assertEquals(21, baseline.path("full_calls").asInt(), "20 PLMS steps are 21 UNet calls");
         assertEquals(5, json.path("runs").path("N5").path("full_calls").asInt());
+        JsonNode n5 = json.path("runs").path("N5");
+        assertEquals(BenchResults.macCeiling(n5.path("full_calls").asInt(), n5.path("shallow_calls").asInt(),
+                json.path("shallow_over_full_macs").path("branch0").asDouble()),
+                json.path("mac_ceiling").path("N5").asDouble(), 1e-9, "ceiling from the run's own calls and MACs");
+        assertEquals(json.path("unet_loop_speedup_from_call_costs").path("N5").asDouble()
+                / json.path("mac_ceiling").path("N5").asDouble(),
+                json.path("fraction_of_mac_ceiling").path("N5").asDouble(), 1e-9);
 
         String md = Files.readString(out.resolve("bench.md"));
         assertTrue(md.contains("| N=5 uniform, branch 1 |") && md.contains("one timed run per configuration"), md);

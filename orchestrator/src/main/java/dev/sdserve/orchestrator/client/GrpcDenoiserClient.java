@@ -2,9 +2,9 @@ package dev.sdserve.orchestrator.client;
 
 import dev.sdserve.orchestrator.pipeline.DenoiserClient;
 import dev.sdserve.orchestrator.pipeline.DenoiserSession;
+import dev.sdserve.orchestrator.pipeline.UnetConditioning;
 import dev.sdserve.proto.v1.DenoiserGrpc;
 import dev.sdserve.proto.v1.OpenRequest;
-import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.TensorCodec;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -29,10 +29,12 @@ public final class GrpcDenoiserClient implements DenoiserClient {
     }
 
     @Override
-    public DenoiserSession open(String model, FloatTensor encoderHiddenStates, int cacheBranch) {
-        OpenRequest open = OpenRequest.newBuilder().setModel(model)
-                .setEncoderHiddenStates(TensorCodec.toProto(encoderHiddenStates)).setCacheBranch(cacheBranch).build();
+    public DenoiserSession open(String model, UnetConditioning conditioning, int cacheBranch) {
+        OpenRequest.Builder open = OpenRequest.newBuilder().setModel(model)
+                .setEncoderHiddenStates(TensorCodec.toProto(conditioning.encoderHiddenStates())).setCacheBranch(cacheBranch);
+        conditioning.textEmbeds().ifPresent(t -> open.setTextEmbeds(TensorCodec.toProto(t)));
+        conditioning.timeIds().ifPresent(t -> open.setTimeIds(TensorCodec.toProto(t)));
         return GrpcDenoiserSession.open(stub.withDeadlineAfter(sessionDeadline.toMillis(), TimeUnit.MILLISECONDS),
-                endpoint, open);
+                endpoint, open.build());
     }
 }

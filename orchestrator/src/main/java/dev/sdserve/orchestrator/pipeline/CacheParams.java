@@ -1,6 +1,8 @@
 package dev.sdserve.orchestrator.pipeline;
 
+import dev.sdserve.orchestrator.deepcache.CacheSchedule;
 import dev.sdserve.orchestrator.deepcache.CacheSchedules;
+import java.util.Optional;
 
 /**
  * DeepCache settings of one generation. {@code interval} 1 means no caching; {@code center} and
@@ -15,5 +17,20 @@ public record CacheParams(int interval, int branch, boolean nonUniform, double c
 
     public static CacheParams uniform(int interval, int branch) {
         return new CacheParams(interval, branch, false, DEFAULT_CENTER, DEFAULT_POWER);
+    }
+
+    /**
+     * The schedule over {@code calls} UNet calls. A single call (SDXL-Turbo's default) has no later step to
+     * reuse a feature in, so caching is a no-op there: the one call runs FULL (see {@link #note}).
+     */
+    public CacheSchedule schedule(int calls) {
+        return CacheSchedules.create(calls <= 1 ? 1 : interval, nonUniform, center, power, calls);
+    }
+
+    /** The remark a result carries when caching was requested but {@code calls} leaves it nothing to do. */
+    public Optional<String> note(int calls) {
+        return interval > 1 && calls <= 1
+                ? Optional.of("deepcache: 1 step, caching has no effect (cache_interval " + interval + " ignored)")
+                : Optional.empty();
     }
 }

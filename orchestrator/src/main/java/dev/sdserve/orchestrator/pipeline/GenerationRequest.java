@@ -17,12 +17,23 @@ import java.util.Optional;
  * @param initImage         present = img2img
  * @param previewInterval   a preview every k UNet calls; 0 = none
  * @param decodingBatchSize images per VAE decode call
+ * @param sdxl              prompt_2, negative_prompt_2 and size conditioning (SDXL models only)
  */
 public record GenerationRequest(ModelFolder model, String prompt, String negativePrompt, int nImages, int steps,
                                 double guidance, long seed, int height, int width, String scheduler,
                                 int decodingBatchSize, CacheParams cache, int previewInterval,
                                 Optional<FloatTensor> initialLatents, Optional<InitImage> initImage,
-                                boolean returnLatents) {
+                                boolean returnLatents, SdxlInputs sdxl) {
+
+    /** A request without SDXL-only inputs. */
+    public GenerationRequest(ModelFolder model, String prompt, String negativePrompt, int nImages, int steps,
+                             double guidance, long seed, int height, int width, String scheduler,
+                             int decodingBatchSize, CacheParams cache, int previewInterval,
+                             Optional<FloatTensor> initialLatents, Optional<InitImage> initImage,
+                             boolean returnLatents) {
+        this(model, prompt, negativePrompt, nImages, steps, guidance, seed, height, width, scheduler, decodingBatchSize,
+                cache, previewInterval, initialLatents, initImage, returnLatents, SdxlInputs.NONE);
+    }
 
     /** Classifier-free guidance is on: the UNet batch is [uncond..., cond...]. */
     public boolean cfg() {

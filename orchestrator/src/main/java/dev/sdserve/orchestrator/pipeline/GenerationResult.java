@@ -5,10 +5,15 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What a generation returns: the images in order, the parameters text stored in each PNG, and the stage
- * profile.
+ * What a generation returns: the images in order, the parameters text stored in each PNG, the stage profile,
+ * and remarks on how the request was run (e.g. that DeepCache had nothing to skip).
  */
-public record GenerationResult(List<Image> images, String parameters, List<StageTimings.Timing> timings) {
+public record GenerationResult(List<Image> images, String parameters, List<StageTimings.Timing> timings,
+                               List<String> notes) {
+
+    public GenerationResult(List<Image> images, String parameters, List<StageTimings.Timing> timings) {
+        this(images, parameters, timings, List.of());
+    }
 
     /**
      * One image.

@@ -1,6 +1,5 @@
 package dev.sdserve.orchestrator.pipeline;
 
-import dev.sdserve.orchestrator.deepcache.CacheSchedules;
 import dev.sdserve.orchestrator.pipeline.StageTimings.Stage;
 import dev.sdserve.orchestrator.scheduler.Scheduler;
 import dev.sdserve.orchestrator.scheduler.Schedulers;
@@ -39,11 +38,11 @@ public final class Pipeline {
         StageTimings timings = new StageTimings();
         Scheduler scheduler = Schedulers.create(req.scheduler(), req.model().schedulerConfig(), req.steps(), req.seed());
         health.requireServing();
-        FloatTensor emb = timings.time(Stage.TEXT_ENCODE, () -> textEmbeddings(req));
+        UnetConditioning conditioning = timings.time(Stage.TEXT_ENCODE, () -> PromptConditioning.encode(req, stages.textEncoder()));
         FloatTensor latents = initialLatents(req, scheduler, timings);
         DenoisingLoop loop = new DenoisingLoop(scheduler, settings(req, scheduler), events, timings, cancel);
         cancel.throwIfCancelled();
-        try (DenoiserSession unet = stages.denoiser().open(req.model().name(), emb, req.cache().branch());
+        try (DenoiserSession unet = stages.denoiser().open(req.model().name(), conditioning, req.cache().branch());
              Cancellation.Registration onCancel = cancel.onCancel(unet::abort)) {
             latents = loop.run(unet, latents, req.beginIndex());
         }
@@ -66,24 +65,12 @@ public final class Pipeline {
 
     /** Guidance, preview interval, and the DeepCache schedule over the calls that actually run. */
     private static DenoisingLoop.Settings settings(GenerationRequest req, Scheduler scheduler) {
-        CacheParams c = req.cache();
-        int calls = scheduler.timesteps().length - req.beginIndex();
-        return new DenoisingLoop.Settings(req.guidance(),
-                CacheSchedules.create(c.interval(), c.nonUniform(), c.center(), c.power(), calls), req.previewInterval());
+        return new DenoisingLoop.Settings(req.guidance(), req.cache().schedule(calls(req, scheduler)), req.previewInterval());
     }
 
-    /** The UNet's encoder_hidden_states: [uncond x n, cond x n] with CFG, else [cond x n]. */
-    private FloatTensor textEmbeddings(GenerationRequest req) {
-        List<String> prompts = req.cfg() ? List.of(req.negativePrompt(), req.prompt()) : List.of(req.prompt());
-        FloatTensor encoded = stages.textEncoder().encode(req.model().name(), prompts);
-        if (encoded.dim(0) != prompts.size()) {
-            throw SdException.internal("text-encoder-service returned " + encoded + " for " + prompts.size() + " prompts", null);
-        }
-        List<FloatTensor> batch = new ArrayList<>();
-        for (int p = 0; p < prompts.size(); p++) {
-            batch.addAll(Collections.nCopies(req.nImages(), encoded.slice0(p, p + 1)));
-        }
-        return FloatTensor.concat0(batch);
+    /** The UNet calls that run: every timestep from the begin index (img2img starts later). */
+    private static int calls(GenerationRequest req, Scheduler scheduler) {
+        return scheduler.timesteps().length - req.beginIndex();
     }
 
     /** img2img: the encoded image, scaled and noised to the first timestep that runs (diffusers' prepare_latents). */
@@ -124,6 +111,7 @@ public final class Pipeline {
             images.add(new GenerationResult.Image(Png.encode(rgb.get(i), Map.of("parameters", text)), req.seed() + i,
                     l, rgb.get(i).width(), rgb.get(i).height()));
         }
-        return new GenerationResult(images, first == null ? "" : first, timings.rows());
+        return new GenerationResult(images, first == null ? "" : first, timings.rows(),
+                req.cache().note(calls(req, scheduler)).stream().toList());
     }
 }

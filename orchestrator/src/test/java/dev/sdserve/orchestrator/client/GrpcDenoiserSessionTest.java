@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdserve.orchestrator.deepcache.StepMode;
 import dev.sdserve.orchestrator.pipeline.DenoiserSession;
+import dev.sdserve.orchestrator.pipeline.UnetConditioning;
 import dev.sdserve.proto.v1.DenoiseRequest;
 import dev.sdserve.proto.v1.DenoiseResponse;
 import dev.sdserve.proto.v1.DenoiserGrpc;
@@ -66,7 +67,7 @@ class GrpcDenoiserSessionTest {
     @Test
     void stepsRoundTripInOrderAndCloseEndsTheStream() throws Exception {
         FloatTensor emb = FloatTensor.zeros(2, 77, 32);
-        try (DenoiserSession s = client(Duration.ofSeconds(10)).open("tiny-sd15", emb, 0)) {
+        try (DenoiserSession s = client(Duration.ofSeconds(10)).open("tiny-sd15", UnetConditioning.of(emb), 0)) {
             for (int i = 0; i < 3; i++) {
                 FloatTensor x = FloatTensor.of(new long[] {2, 4, 8, 8}, filled(2 * 4 * 8 * 8, i + 0.5f));
                 DenoiserSession.StepResult r = s.step(x, 900 - i, i == 0 ? StepMode.FULL : StepMode.SHALLOW);
@@ -80,7 +81,7 @@ class GrpcDenoiserSessionTest {
 
     @Test
     void abortCancelsAWaitingStepWithinOneSecond() throws Exception {
-        DenoiserSession s = client(Duration.ofSeconds(30)).open("tiny-sd15", FloatTensor.zeros(1, 77, 32), 0);
+        DenoiserSession s = client(Duration.ofSeconds(30)).open("tiny-sd15", UnetConditioning.of(FloatTensor.zeros(1, 77, 32)), 0);
         CompletableFuture<Throwable> step = CompletableFuture.supplyAsync(() -> {
             try {
                 s.step(FloatTensor.zeros(1, 4, 8, 8), HANG, StepMode.FULL);
@@ -101,7 +102,7 @@ class GrpcDenoiserSessionTest {
 
     @Test
     void aStepPastItsDeadlineFailsNamingTheStage() throws Exception {
-        try (DenoiserSession s = client(Duration.ofMillis(300)).open("tiny-sd15", FloatTensor.zeros(1, 77, 32), 0)) {
+        try (DenoiserSession s = client(Duration.ofMillis(300)).open("tiny-sd15", UnetConditioning.of(FloatTensor.zeros(1, 77, 32)), 0)) {
             SdException e = assertThrows(SdException.class, () -> s.step(FloatTensor.zeros(1, 4, 8, 8), HANG, StepMode.FULL));
             assertEquals(SdException.Kind.DEADLINE_EXCEEDED, e.kind());
             assertTrue(e.getMessage().startsWith("unet-service at localhost:"), e.getMessage());
@@ -111,7 +112,7 @@ class GrpcDenoiserSessionTest {
 
     @Test
     void serviceErrorsKeepTheirStatusAndNameTheStage() {
-        try (DenoiserSession s = client(Duration.ofSeconds(10)).open("tiny-sd15", FloatTensor.zeros(1, 77, 32), 0)) {
+        try (DenoiserSession s = client(Duration.ofSeconds(10)).open("tiny-sd15", UnetConditioning.of(FloatTensor.zeros(1, 77, 32)), 0)) {
             SdException e = assertThrows(SdException.class, () -> s.step(FloatTensor.zeros(1, 4, 8, 8), -1, StepMode.FULL));
             assertEquals(SdException.Kind.INVALID_ARGUMENT, e.kind());
             assertEquals("unet-service: timestep: -1 is negative", e.getMessage());
@@ -128,13 +129,13 @@ class GrpcDenoiserSessionTest {
         try {
             StageEndpoint unet = new StageEndpoint("unet-service", "localhost:" + port, Duration.ofSeconds(5));
             SdException e = assertThrows(SdException.class, () -> new GrpcDenoiserClient(DenoiserGrpc.newStub(down), unet,
-                    Duration.ofMinutes(1)).open("m", FloatTensor.zeros(1, 77, 32), 0));
+                    Duration.ofMinutes(1)).open("m", UnetConditioning.of(FloatTensor.zeros(1, 77, 32)), 0));
             assertEquals(SdException.Kind.UNAVAILABLE, e.kind());
             assertTrue(e.getMessage().startsWith("unet-service unavailable at localhost:" + port + ": "), e.getMessage());
 
             StageEndpoint te = new StageEndpoint("text-encoder-service", "localhost:" + port, Duration.ofSeconds(5));
             SdException e2 = assertThrows(SdException.class, () -> new GrpcTextEncoderClient(
-                    TextEncoderGrpc.newBlockingStub(down), te).encode("m", List.of("a")));
+                    TextEncoderGrpc.newBlockingStub(down), te).encode("m", List.of("a"), List.of()));
             assertEquals(SdException.Kind.UNAVAILABLE, e2.kind());
             assertTrue(e2.getMessage().startsWith("text-encoder-service unavailable at localhost:" + port), e2.getMessage());
         } finally {

@@ -53,17 +53,18 @@ final class InProcessStages implements AutoCloseable {
         return new StageClients(this::encodeText, this::open, new Vae());
     }
 
-    private FloatTensor encodeText(String model, List<String> prompts) {
+    private TextEmbeddings encodeText(String model, List<String> prompts, List<String> prompts2) {
         List<FloatTensor> out = new ArrayList<>();
         for (String p : prompts) {
             FloatTensor e = embeddings.get(p);
             if (e == null) throw new IllegalStateException("no fixture embeddings for prompt '" + p + "'");
             out.add(e);
         }
-        return FloatTensor.concat0(out);
+        return TextEmbeddings.of(FloatTensor.concat0(out));
     }
 
-    private DenoiserSession open(String model, FloatTensor encoderHiddenStates, int cacheBranch) {
+    private DenoiserSession open(String model, UnetConditioning conditioning, int cacheBranch) {
+        FloatTensor encoderHiddenStates = conditioning.encoderHiddenStates();
         openSessions++;
         return new DenoiserSession() {
             private boolean closed;

@@ -50,6 +50,20 @@ class PipelineTest {
     }
 
     @Test
+    void deepCacheOnOneStepIsANoOpReportedInTheNotes() {
+        GenerationRequest one = new GenerationRequest(model, "a prompt", "", 1, 1, 0.0, 7, 256, 256, "euler_a", 1,
+                CacheParams.uniform(3, 0), 0, Optional.empty(), Optional.empty(), false);
+        GenerationResult r = new Pipeline(stages.clients()).generate(one, GenerationListener.NONE, new Cancellation());
+        assertEquals(List.of(StepMode.FULL), stages.modes);
+        assertEquals(List.of("deepcache: 1 step, caching has no effect (cache_interval 3 ignored)"), r.notes());
+        GenerationResult two = new Pipeline(stages.clients()).generate(new GenerationRequest(model, "a prompt", "", 1, 2,
+                0.0, 7, 256, 256, "euler_a", 1, CacheParams.uniform(3, 0), 0, Optional.empty(), Optional.empty(), false),
+                GenerationListener.NONE, new Cancellation());
+        assertEquals(List.of(StepMode.FULL, StepMode.FULL, StepMode.SHALLOW), stages.modes);
+        assertEquals(List.of(), two.notes());
+    }
+
+    @Test
     void guidanceOfOneOrLessSendsNoUnconditionalBatch() {
         new Pipeline(stages.clients()).generate(request(2, 1.0, 1, 0, CacheParams.NONE), GenerationListener.NONE,
                 new Cancellation());

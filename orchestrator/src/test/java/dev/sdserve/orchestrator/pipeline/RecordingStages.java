@@ -44,13 +44,13 @@ final class RecordingStages {
         });
     }
 
-    private FloatTensor encode(String model, List<String> p) {
+    private TextEmbeddings encode(String model, List<String> p, List<String> p2) {
         prompts.addAll(p);
-        return FloatTensor.zeros(p.size(), 77, 32);
+        return TextEmbeddings.of(FloatTensor.zeros(p.size(), 77, 32));
     }
 
-    private DenoiserSession open(String model, FloatTensor emb, int branch) {
-        embeddingShape = emb.shape();
+    private DenoiserSession open(String model, UnetConditioning conditioning, int branch) {
+        embeddingShape = conditioning.encoderHiddenStates().shape();
         return new DenoiserSession() {
             @Override
             public StepResult step(FloatTensor sample, double t, StepMode mode) {

@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** The pipeline and img2img cases of ../shared/fixtures/tiny-sd15 (tests skip when absent). */
+/**
+ * The pipeline, img2img and Karras cases of ../shared/fixtures/tiny-sd15, and the SDXL and SDXL-Turbo cases of
+ * ../shared/fixtures/tiny-sdxl{,-turbo} (tests skip when absent).
+ */
 public final class FixtureCases {
     private FixtureCases() {
     }
@@ -24,19 +27,46 @@ public final class FixtureCases {
         return folders(SharedFixtures.fixtures().resolve("img2img"));
     }
 
+    /** Every karras/<id> folder, sorted. */
+    public static List<Path> karrasCases() {
+        return folders(SharedFixtures.fixtures().resolve("karras"));
+    }
+
+    /** Every tiny-sdxl/cases/<id> and tiny-sdxl-turbo/cases/<id> folder, sorted. */
+    public static List<Path> sdxlCases() {
+        SharedFixtures.assume();
+        Path fixtures = SharedFixtures.dir().resolve("fixtures");
+        return Stream.of("tiny-sdxl", "tiny-sdxl-turbo").flatMap(m -> folders(fixtures.resolve(m).resolve("cases")).stream())
+                .toList();
+    }
+
     public static JsonNode caseJson(Path dir) {
         return SharedFixtures.json(dir.resolve("case.json"));
     }
 
-    /** The model's scheduler_config.json (SD 1.5's PNDM file), which every case swapped from. */
+    /** tiny-sd15's scheduler_config.json (SD 1.5's PNDM file), which every tiny-sd15 case swapped from. */
     public static JsonNode modelSchedulerConfig() {
-        return SharedFixtures.json(SharedFixtures.tinyModel().resolve("scheduler").resolve("scheduler_config.json"));
+        return modelSchedulerConfig("tiny-sd15");
     }
 
-    /** The scheduler a case ran: its class, swapped from the model's config, at its steps and seed. */
+    /** A shared model's scheduler_config.json. */
+    public static JsonNode modelSchedulerConfig(String model) {
+        return SharedFixtures.json(SharedFixtures.modelsRoot().resolve(model).resolve("scheduler").resolve("scheduler_config.json"));
+    }
+
+    /**
+     * The scheduler a case ran: its class (with its Karras flag), swapped from its model's config, at its steps and
+     * seed.
+     */
     public static Scheduler scheduler(JsonNode caseJson) {
-        return Schedulers.create(caseJson.path("scheduler").path("class").asText(), modelSchedulerConfig(),
+        return Schedulers.create(requestedName(caseJson), modelSchedulerConfig(caseJson.path("model").asText("tiny-sd15")),
                 caseJson.path("num_inference_steps").asInt(), caseJson.path("seed").asLong());
+    }
+
+    /** The name a request sends for a case's scheduler: "DPMSolverMultistepScheduler(use_karras_sigmas=True)" etc. */
+    public static String requestedName(JsonNode caseJson) {
+        JsonNode s = caseJson.path("scheduler");
+        return SchedulerName.of(s.path("class").asText(), s.path("config"));
     }
 
     public static double[] doubles(JsonNode array) {
