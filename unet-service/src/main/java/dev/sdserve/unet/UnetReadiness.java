@@ -32,8 +32,12 @@ public class UnetReadiness {
     }
 
     /** Runs first among start-up observers: the gRPC server already listens, so say NOT_SERVING at once. */
-    void onStart(@Observes @Priority(1) StartupEvent event, DenoiseSessions sessions, UnetConfig config) {
+    void notReadyYet(@Observes @Priority(1) StartupEvent event) {
         publish(ServingStatus.NOT_SERVING);
+    }
+
+    /** Runs after the other start-up checks (a service whose gRPC server did not start exits first). */
+    void warmUp(@Observes @Priority(5000) StartupEvent event, DenoiseSessions sessions, UnetConfig config) {
         List<String> models = config.warmModels().orElse(List.of(""));
         long start = System.nanoTime();
         try {
