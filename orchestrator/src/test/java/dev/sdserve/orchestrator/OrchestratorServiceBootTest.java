@@ -2,14 +2,13 @@ package dev.sdserve.orchestrator;
 
 import dev.sdserve.runtime.GrpcProbe;
 import io.quarkus.test.junit.QuarkusTest;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class OrchestratorServiceBootTest {
 
-    @ConfigProperty(name = "quarkus.grpc.server.test-port")
-    int port;
+    /** This test's gRPC server port: test-port=0, a free port chosen at start. */
+    int port = GrpcProbe.serverPort();
 
     @Test
     void answersHealthAndReflection() throws Exception {

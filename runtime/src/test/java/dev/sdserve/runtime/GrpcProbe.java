@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
+import io.quarkus.arc.Arc;
+import io.quarkus.grpc.runtime.GrpcServer;
+import io.quarkus.value.registry.ValueRegistry;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -21,6 +24,17 @@ import java.util.concurrent.TimeUnit;
 /** Test helper: checks a running server's grpc.health.v1 and reflection v1, as grpcurl would use them. */
 public final class GrpcProbe {
     private GrpcProbe() {
+    }
+
+    /**
+     * The port this {@code @QuarkusTest}'s gRPC server listens on. The services set
+     * {@code quarkus.grpc.server.test-port=0}, so the OS picks a free port at start (two builds on one machine never
+     * collide); Quarkus registers the bound port in its {@link ValueRegistry}.
+     */
+    public static int serverPort() {
+        int port = Arc.container().instance(ValueRegistry.class).get().get(GrpcServer.GRPC_SERVER).getPort();
+        if (port <= 0) throw new IllegalStateException("the gRPC server reports port " + port);
+        return port;
     }
 
     public static ManagedChannel channel(int port) {

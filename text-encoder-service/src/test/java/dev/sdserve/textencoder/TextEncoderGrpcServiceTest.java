@@ -34,8 +34,8 @@ import org.junit.jupiter.api.Test;
 class TextEncoderGrpcServiceTest {
     private static final String P2 = "Neon-lit Tokyo street at 3:45 a.m., 2077 (cyberpunk); rain & reflections -- 8K, f/1.8!";
 
-    @ConfigProperty(name = "quarkus.grpc.server.test-port")
-    int port;
+    /** This test's gRPC server port: test-port=0, a free port chosen at start. */
+    int port = GrpcProbe.serverPort();
 
     @ConfigProperty(name = "sd.text-encoder.max-batch")
     int maxBatch;

@@ -32,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,8 +53,8 @@ class DenoiseTracingTest {
         }
     }
 
-    @ConfigProperty(name = "quarkus.grpc.server.test-port")
-    int port;
+    /** This test's gRPC server port: test-port=0, a free port chosen at start. */
+    int port = GrpcProbe.serverPort();
     @Inject
     InMemorySpanExporter exporter;
     @Inject

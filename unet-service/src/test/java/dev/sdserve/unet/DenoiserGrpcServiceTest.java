@@ -29,7 +29,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.nio.file.Path;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,8 +38,8 @@ import org.junit.jupiter.api.Test;
 class DenoiserGrpcServiceTest {
     static final Path CASE = TinyUnet.unetCase("unet_0");
 
-    @ConfigProperty(name = "quarkus.grpc.server.test-port")
-    int port;
+    /** This test's gRPC server port: test-port=0, a free port chosen at start. */
+    int port = GrpcProbe.serverPort();
 
     ManagedChannel channel;
     DenoiserGrpc.DenoiserBlockingStub unary;

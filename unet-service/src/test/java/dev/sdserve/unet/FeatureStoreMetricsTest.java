@@ -19,15 +19,14 @@ import java.net.http.HttpResponse;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /** The feature store's Prometheus meters at /q/metrics agree with GetStatus after real steps. */
 @QuarkusTest
 class FeatureStoreMetricsTest {
 
-    @ConfigProperty(name = "quarkus.grpc.server.test-port")
-    int port;
+    /** This test's gRPC server port: test-port=0, a free port chosen at start. */
+    int port = GrpcProbe.serverPort();
 
     @TestHTTPResource("/q/metrics")
     URL metrics;

@@ -28,7 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,8 +63,8 @@ class GenerateTracingTest {
         }
     }
 
-    @ConfigProperty(name = "quarkus.grpc.server.test-port")
-    int port;
+    /** This test's gRPC server port: test-port=0, a free port chosen at start. */
+    int port = GrpcProbe.serverPort();
     @Inject
     InMemorySpanExporter exporter;
 
