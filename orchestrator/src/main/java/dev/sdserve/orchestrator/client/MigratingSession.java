@@ -15,7 +15,7 @@ import org.jboss.logging.Logger;
  * A UNet session that survives the loss of its replica. It keeps what rebuilds the session elsewhere: the whole
  * {@link OpenRequest} (embeddings and any other conditioning) and the input of the last FULL step (the sample
  * after scale_model_input, and t). When a step fails because the session is gone (UNAVAILABLE, a reset stream,
- * a step past its deadline), it opens the session on another serving replica, re-runs that FULL step there to
+ * a step past its deadline, NOT_FOUND because the replica closed it while shutting down), it opens the session on another serving replica, re-runs that FULL step there to
  * rebuild the cached feature, and runs the failed step again. The loop sees one answer per step, the same
  * numbers (ONNX Runtime is deterministic on the same kind of host), and the migration count in the result.
  * After {@code maxMigrations} moves it gives up with UNAVAILABLE naming the stage and every replica tried (with
@@ -80,7 +80,8 @@ final class MigratingSession implements DenoiserSession {
             try {
                 r = s.step(sample, t, mode);
             } catch (SdException e) {
-                if (!movable(e)) throw e;
+                // NOT_FOUND on a step: the replica closed the session under us (shutting down, or expired)
+                if (!movable(e) && !(e.kind() == SdException.Kind.NOT_FOUND && !aborted())) throw e;
                 noteLost(replica);
                 long start = System.nanoTime();
                 moved += moveAfter(e, mode);
@@ -146,6 +147,12 @@ final class MigratingSession implements DenoiserSession {
         if (address == null) return;
         lost.add(address);
         tried.add(address);
+    }
+
+    private boolean aborted() {
+        synchronized (lock) {
+            return aborted;
+        }
     }
 
     private void checkNotAborted() {

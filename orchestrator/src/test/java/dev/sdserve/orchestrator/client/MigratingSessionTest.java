@@ -56,6 +56,18 @@ class MigratingSessionTest {
     }
 
     @Test
+    void aSessionTheReplicaClosedWhileShuttingDownMovesToo() {
+        List<float[]> reference = run(session(3));
+        Replica first = replicas.get("r1:1");
+        first.closeAtStep = 5; // NOT_FOUND "session is closed", as a draining replica's stop answers
+        MigratingSession s = session(3);
+        List<float[]> moved = run(s);
+        for (int i = 0; i < reference.size(); i++) assertArrayEquals(reference.get(i), moved.get(i), "step " + i);
+        assertEquals(1, s.migrations());
+        assertEquals(List.of(3, 5, 6, 7, 8), replicas.get("r2:2").stepsSeen, "re-ran FULL step 3, then 5..8");
+    }
+
+    @Test
     void theStepThatNeededTheMoveReportsItWithItsCost() {
         replicas.get("r1:1").dieAtStep = 2;
         MigratingSession s = session(3);
@@ -182,6 +194,7 @@ class MigratingSessionTest {
         final List<Integer> stepsSeen = new ArrayList<>();
         final List<String> modesSeen = new ArrayList<>();
         int dieAtStep = -1;
+        int closeAtStep = -1;
         boolean dead;
         boolean readyButDead;
         boolean aborted;
@@ -202,6 +215,10 @@ class MigratingSessionTest {
                     dead = true;
                     throw new SdException(SdException.Kind.UNAVAILABLE, "unet-service unavailable at " + address
                             + ": connection reset");
+                }
+                if (index == closeAtStep) {
+                    closeAtStep = -1;
+                    throw SdException.notFound("unet-service: UNet session 's' is closed");
                 }
                 stepsSeen.add(index);
                 modesSeen.add(mode.name());
