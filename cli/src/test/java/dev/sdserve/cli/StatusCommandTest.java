@@ -37,6 +37,8 @@ class StatusCommandTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closed = s.getLocalPort();
         }
+        // the first gRPC call of a JVM loads netty (seconds on a loaded machine, past the 2 s check deadline)
+        CommandParsingTest.run("status", "unet-service:0:" + unet.getPort() + ":1");
     }
 
     @AfterEach
