@@ -1,5 +1,6 @@
 package dev.sdserve.cli;
 
+import dev.sdserve.orchestrator.scheduler.Schedulers;
 import dev.sdserve.proto.v1.GenerateRequest;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.SdException;
@@ -17,8 +18,8 @@ import picocli.CommandLine.Option;
  * {@code --preview}) flags. Turns them into a {@link GenerateRequest}.
  */
 public final class GenerationOptions {
-    /** Scheduler names the orchestrator resolves (the model's own when the flag is absent). */
-    static final List<String> SCHEDULERS = List.of("pndm", "ddim", "euler", "euler_a", "dpmpp_2m", "lms");
+    /** Scheduler short names the orchestrator resolves, Karras ones included (the model's own when the flag is absent). */
+    static final List<String> SCHEDULERS = Schedulers.shortNames();
     static final int LATENT_CHANNELS = 4;
     static final int VAE_FACTOR = 8;
     /** The UNet needs latent sides that are multiples of 8, so images are multiples of 64 pixels. */

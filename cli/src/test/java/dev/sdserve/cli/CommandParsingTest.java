@@ -159,6 +159,11 @@ class CommandParsingTest {
         Image2ImageCommand c = parse("image2image", "in.jpg", "a prompt", "--strength", "0.6", "--n_images", "2",
                 "--n_rows", "2", "--steps", "30", "--cfg", "5", "--cache_layer_id", "1", "--latents", "noise.npy",
                 "--save_latents", "out.npy", "--height", "256", "--width", "256", "--scheduler", "ddim");
+        for (String karras : new String[] {"dpmpp_2m_karras", "euler_karras", "lms_karras"}) {
+            Txt2ImageCommand k = parse("txt2image", "p", "--scheduler", karras);
+            k.options.validate(new CommandLine(k));
+            assertEquals(karras, k.options.request(k.prompt, k.deepCache).build().getScheduler());
+        }
         assertEquals(0.6, c.strength);
         assertEquals("a prompt", c.prompt);
         assertEquals(Path.of("noise.npy"), c.options.latents);
@@ -226,6 +231,7 @@ class CommandParsingTest {
         "txt2image p --height 100 | --height must be a positive multiple of 64",
         "txt2image p --width 0 | --width must be a positive multiple of 64",
         "txt2image p --scheduler plms | --scheduler must be one of",
+        "txt2image p --scheduler ddim_karras | --scheduler must be one of",
         "txt2image p --cache_interval 0 | --cache_interval must be >= 1",
         "txt2image p --cache_branch_id 12 | --cache_branch_id must be in 0..11",
         "txt2image p --cache_branch_id -1 | --cache_branch_id must be in 0..11",

@@ -68,6 +68,41 @@ class DeploymentFilesTest {
     }
 
     @Test
+    void composePublishesStagePortsOnLoopbackOnlyAndNamesTheRealDefaultModel() throws Exception {
+        String compose = Files.readString(repoRoot().resolve("docker-compose.yml"));
+        for (String port : List.of("50052", "50053", "50054", "8051", "8052", "8053", "8054")) {
+            List<String> published = compose.lines().filter(l -> l.matches("\\s*- \"[0-9.:]*" + port + ":" + port + "\".*"))
+                    .toList();
+            assertEquals(1, published.size(), port + ": " + published);
+            assertTrue(published.get(0).contains("\"127.0.0.1:" + port + ":" + port + "\""), published.get(0));
+        }
+        String sd = Files.readString(repoRoot().resolve("sd"));
+        assertTrue(sd.contains("DEFAULT_MODEL=\"shapes-sd-tiny\""), "./sd names the committed default model");
+        assertTrue(Files.isRegularFile(repoRoot().resolve("models/shapes-sd-tiny/model_index.json")));
+        for (String text : List.of(compose, sd)) {
+            assertTrue(!text.contains("sd15-tiny-forged"), "the forged default model no longer exists");
+        }
+        String props = Files.readString(repoRoot().resolve("orchestrator/src/main/resources/application.properties"));
+        assertTrue(props.contains("sd.models.default-model=${SD_DEFAULT_MODEL:shapes-sd-tiny}"));
+        for (String s : SERVICES) {
+            String p = Files.readString(repoRoot().resolve(s).resolve("src/main/resources/application.properties"));
+            assertTrue(!p.contains("/q/health"), s + ": no /q/health endpoint exists (health is grpc.health.v1)");
+        }
+    }
+
+    /** CI without ../shared would skip every numeric test: .ci/run refuses to run. */
+    @Test
+    void ciRunFailsWithoutShared(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        assumeTrue(onPath("bash"), "skipped: no bash");
+        Path repo = tmp.resolve("repo");
+        Files.createDirectories(repo.resolve(".ci"));
+        Files.copy(repoRoot().resolve(".ci/run"), repo.resolve(".ci/run"));
+        String[] r = exec(repo, "bash", repo.resolve(".ci/run").toString());
+        assertEquals("2", r[0], r[1]);
+        assertTrue(r[1].contains("../shared/models is missing"), r[1]);
+    }
+
+    @Test
     void launcherParsesAndPrintsItsHelp() throws Exception {
         assumeTrue(onPath("bash"), "skipped: no bash");
         Path sd = repoRoot().resolve("sd");

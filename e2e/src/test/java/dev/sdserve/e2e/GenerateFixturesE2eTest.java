@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
+import dev.sdserve.orchestrator.scheduler.SchedulerName;
 import dev.sdserve.proto.v1.DeepCacheParams;
 import dev.sdserve.proto.v1.GenerateRequest;
 import dev.sdserve.proto.v1.GeneratedImage;
@@ -13,6 +14,7 @@ import dev.sdserve.proto.v1.InitImage;
 import dev.sdserve.proto.v1.StepMode;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.ImageDiff;
+import dev.sdserve.runtime.Png;
 import dev.sdserve.runtime.SharedFixtures;
 import dev.sdserve.runtime.TensorCodec;
 import java.io.IOException;
@@ -22,23 +24,27 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every pipeline case of the fixtures (17 text-to-image, 2 img2img) through the public Generate API with all
- * four services running as processes: the reference's initial latents (img2img: its noise and init.png) go in,
- * and the final latents must match within 1e-3, the PNG within 1 level on at most 0.1% of values, and the
- * FULL/SHALLOW pattern of the progress events must be DeepCacheSDHelper's. One line per case goes to
- * target/e2e-results.txt.
+ * Every pipeline case of the fixtures (17 text-to-image, 2 img2img, 3 Karras) through the public Generate API with
+ * all four services running as processes: the reference's initial latents (img2img: its noise and init.png) go in,
+ * and the final latents must match within 1e-3, the PNG within 1 level on at most 0.1% of values, the progress
+ * events must carry the reference's timesteps and DeepCacheSDHelper's FULL/SHALLOW pattern, and a Karras case's
+ * PNG must name its A1111 sampler. One line per case goes to target/e2e-results.txt.
  */
 class GenerateFixturesE2eTest {
     private static final float LATENT_TOLERANCE = 1e-3f;
+    /** A1111's sampler names of the Karras cases' schedulers, as the PNG's parameters text must give them. */
+    private static final Map<String, String> KARRAS_SAMPLERS = Map.of("DPMSolverMultistepScheduler", "DPM++ 2M Karras",
+            "EulerDiscreteScheduler", "Euler Karras", "LMSDiscreteScheduler", "LMS Karras");
 
     static Stream<String> cases() {
         if (!SharedFixtures.present()) return Stream.of("cases/(shared fixtures absent)");
-        return Stream.concat(list("cases").stream().map(id -> "cases/" + id), list("img2img").stream().map(id -> "img2img/" + id));
+        return Stream.of("cases", "img2img", "karras").flatMap(group -> list(group).stream().map(id -> group + "/" + id));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -59,6 +65,15 @@ class GenerateFixturesE2eTest {
 
         assertEquals(fullPattern(c), g.progress().stream().map(p -> p.getMode() == StepMode.FULL).toList(),
                 "FULL/SHALLOW pattern of the progress events");
+        // the reference records float32 timesteps (int64 for DPM++); compare at float32 precision
+        assertEquals(callTimesteps(c), g.progress().stream().map(p -> (float) p.getTimestep()).toList(),
+                "timesteps of the progress events");
+        JsonNode scheduler = c.path("scheduler");
+        if (scheduler.path("config").path("use_karras_sigmas").asBoolean(false)) {
+            String parameters = Png.readText(img.getPng().toByteArray()).get("parameters");
+            String sampler = "Sampler: " + KARRAS_SAMPLERS.get(scheduler.path("class").asText()) + ",";
+            assertTrue(parameters != null && parameters.contains(sampler), sampler + " not in " + parameters);
+        }
         g.progress().stream().filter(p -> p.getMode() == StepMode.SHALLOW)
                 .forEach(p -> assertTrue(p.getCacheHit(), "SHALLOW step " + p.getIndex() + " without a cache hit"));
         assertTrue(diff <= LATENT_TOLERANCE, path + ": final latents differ by " + diff);
@@ -71,7 +86,8 @@ class GenerateFixturesE2eTest {
                 .setPrompt(c.path("prompt").asText()).setNegativePrompt(c.path("negative_prompt").asText(""))
                 .setSteps(c.path("num_inference_steps").asInt()).setGuidance(c.path("guidance_scale").asDouble())
                 .setSeed(c.path("seed").asLong()).setHeight(c.path("height").asInt()).setWidth(c.path("width").asInt())
-                .setScheduler(c.path("scheduler").path("class").asText()).setReturnLatents(true)
+                .setScheduler(SchedulerName.of(c.path("scheduler").path("class").asText(), c.path("scheduler").path("config")))
+                .setReturnLatents(true)
                 .setDeepcache(DeepCacheParams.newBuilder().setCacheInterval(c.path("deepcache").path("cache_interval").asInt(1))
                         .setCacheBranchId(c.path("deepcache").path("cache_branch_id").asInt(0)));
         String noise = img2img ? "noise.f32" : "latents_init.f32";
@@ -86,6 +102,12 @@ class GenerateFixturesE2eTest {
     private static List<Boolean> fullPattern(JsonNode c) {
         List<Boolean> out = new ArrayList<>();
         c.path("unet_calls").forEach(call -> out.add(call.path("full_unet").asBoolean()));
+        return out;
+    }
+
+    private static List<Float> callTimesteps(JsonNode c) {
+        List<Float> out = new ArrayList<>();
+        c.path("unet_calls").forEach(call -> out.add((float) call.path("t").asDouble()));
         return out;
     }
 

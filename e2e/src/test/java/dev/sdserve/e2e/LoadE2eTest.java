@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
 class LoadE2eTest {
     private static final int CONCURRENT = 8;
     private static final int SEQUENTIAL = 100;
-    /** The fixtures' tolerance for final latents. */
-    private static final float LATENT_TOLERANCE = 1e-3f;
+    /** Same seed, same image: a generation under load equals its single run exactly. */
+    private static final float LATENT_TOLERANCE = 0f;
     /** Allowed growth of the live heap over the 100 sequential runs: far below what leaking a session per run costs. */
     private static final long HEAP_GROWTH_LIMIT = 8L << 20;
     /** sd.unet.feature-store.max-bytes of the cluster (unet-service's default). */
@@ -79,6 +79,67 @@ class LoadE2eTest {
         assertTrue(after.orchestratorHeap - before.orchestratorHeap < HEAP_GROWTH_LIMIT,
                 "orchestrator live heap grew " + before + " -> " + after);
         assertTrue(after.unetHeap - before.unetHeap < HEAP_GROWTH_LIMIT, "unet live heap grew " + before + " -> " + after);
+    }
+
+    /** A store of this many bytes holds one 128x128 CFG feature of tiny-sd15 ([2, 32, 16, 16] floats, 64 KiB). */
+    private static final long SMALL_STORE_BYTES = 100_000;
+
+    /**
+     * The same load against a unet-service whose feature store holds one feature, so that concurrent sessions evict
+     * each other: the store never exceeds its bound, evictions happen, and every output still equals its single run
+     * exactly (no DeepCache here: each FULL step stores its feature, and no step depends on one).
+     */
+    @Test
+    void aStoreSmallEnoughToEvictStaysWithinItsBoundAndChangesNoOutput() throws Exception {
+        ServiceCluster cluster = Cluster.get();
+        int unetPort = ServiceCluster.freePort();
+        java.nio.file.Path unetLog = Cluster.layout().workDir().resolve("small-store-unet.log");
+        java.nio.file.Files.deleteIfExists(unetLog);
+        Process unet = cluster.launchExtra(ServiceCluster.Service.UNET, unetPort,
+                List.of("-Dsd.unet.feature-store.max-bytes=" + SMALL_STORE_BYTES), unetLog);
+        try (ExtraOrchestrator o = ExtraOrchestrator.start(cluster, "small-store-orchestrator", List.of(
+                "-Dquarkus.grpc.clients.unet.port=" + unetPort, "-Dsd.orchestrator.max-concurrent=4"))) {
+            ServiceCluster.awaitServing(unetPort, unet, unetLog, "small-store unet-service");
+            o.awaitServing();
+            io.grpc.ManagedChannel ch = o.plaintextChannel();
+            try {
+                List<FloatTensor> single = new ArrayList<>();
+                for (int seed = 0; seed < 4; seed++) single.add(latents(Generations.run(ch, noCache(seed))));
+                ExecutorService pool = Executors.newFixedThreadPool(4);
+                float diff = 0;
+                try {
+                    List<Future<FloatTensor>> runs = new ArrayList<>();
+                    for (int round = 0; round < 3; round++) {
+                        for (int seed = 0; seed < 4; seed++) {
+                            int s = seed;
+                            runs.add(pool.submit(() -> latents(Generations.run(ch, noCache(s)))));
+                        }
+                    }
+                    for (int i = 0; i < runs.size(); i++) diff = Math.max(diff, runs.get(i).get().maxAbsDiff(single.get(i % 4)));
+                } finally {
+                    pool.shutdownNow();
+                }
+                List<long[]> samples = storeSamples(java.nio.file.Files.readString(unetLog));
+                long maxBytes = samples.stream().mapToLong(x -> x[2]).max().orElse(-1);
+                long evictions = samples.stream().mapToLong(x -> x[5]).max().orElse(-1);
+                Results.append(String.format(Locale.ROOT, "load, store of %d bytes: %d session opens, max %d bytes held, "
+                        + "%d evictions, max |latent diff| vs single runs %.2e", SMALL_STORE_BYTES, samples.size(),
+                        maxBytes, evictions, diff));
+                assertTrue(samples.size() >= 16, "a feature-store line per session open: " + samples.size());
+                assertTrue(maxBytes <= SMALL_STORE_BYTES, "feature store held " + maxBytes + " bytes");
+                assertTrue(evictions > 0, "a store of one feature under concurrent sessions evicted nothing");
+                assertEquals(0f, diff, "an output changed under eviction");
+            } finally {
+                ch.shutdownNow();
+            }
+        } finally {
+            unet.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /** Seed i: 3 PNDM steps at 128x128 with CFG, without DeepCache. */
+    static GenerateRequest noCache(int seed) {
+        return request(seed).toBuilder().clearDeepcache().build();
     }
 
     /** Runs seeds 0..7 at once; returns the largest difference from the single runs. */

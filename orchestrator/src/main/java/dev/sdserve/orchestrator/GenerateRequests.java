@@ -30,9 +30,19 @@ public final class GenerateRequests {
     public static final double DEFAULT_STRENGTH = 0.9;
     public static final int MAX_CACHE_BRANCH = 11;
 
-    /** Request limits: {@code sd.orchestrator.max-images} and {@code sd.orchestrator.max-side}. */
-    public record Limits(int maxImages, int maxSide) {
-        public static final Limits DEFAULT = new Limits(8, 2048);
+    /**
+     * Request limits: {@code sd.orchestrator.max-images}, {@code max-side} and {@code max-pixels}. max-pixels is
+     * the stages' limit per image (vae-service's {@code sd.vae.max-pixels}; both read {@code SD_MAX_PIXELS}), checked
+     * here so that a size a stage would refuse fails before the first UNet step.
+     */
+    public record Limits(int maxImages, int maxSide, long maxPixels) {
+        /** vae-service's default {@code sd.vae.max-pixels}. */
+        public static final long DEFAULT_MAX_PIXELS = 1L << 20;
+        public static final Limits DEFAULT = new Limits(8, 2048, DEFAULT_MAX_PIXELS);
+
+        public Limits(int maxImages, int maxSide) {
+            this(maxImages, maxSide, DEFAULT_MAX_PIXELS);
+        }
     }
 
     private final ModelRoots roots;
@@ -59,6 +69,9 @@ public final class GenerateRequests {
         requireParts(model, p.hasInitImage());
         int height = side("height", p.getHeight(), model);
         int width = side("width", p.getWidth(), model);
+        SdException.require((long) height * width <= limits.maxPixels(), "height, width: " + width + "x" + height
+                + " is " + (long) height * width + " pixels, more than the stages' limit of " + limits.maxPixels()
+                + " per image (sd.orchestrator.max-pixels / sd.vae.max-pixels, SD_MAX_PIXELS)");
         CacheParams cache = cache(p.getDeepcache());
         long seed = p.hasSeed() ? p.getSeed() : ThreadLocalRandom.current().nextLong(1L << 32);
         Optional<InitImage> init = p.hasInitImage() ? Optional.of(initImage(p, steps)) : Optional.empty();

@@ -1,5 +1,6 @@
 package dev.sdserve.orchestrator;
 
+import dev.sdserve.orchestrator.auth.ApiKeyInterceptor;
 import dev.sdserve.orchestrator.pipeline.Cancellation;
 import dev.sdserve.orchestrator.pipeline.GenerationRequest;
 import dev.sdserve.orchestrator.pipeline.GenerationTracing;
@@ -15,6 +16,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
+import io.quarkus.grpc.RegisterInterceptor;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
@@ -26,6 +28,7 @@ import org.jboss.logging.Logger;
  */
 @GrpcService
 @Blocking
+@RegisterInterceptor(ApiKeyInterceptor.class)
 public class ImageGenerationGrpcService extends ImageGenerationGrpc.ImageGenerationImplBase {
     private static final Logger LOG = Logger.getLogger(ImageGenerationGrpcService.class);
 

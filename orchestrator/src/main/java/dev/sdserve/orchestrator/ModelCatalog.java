@@ -1,5 +1,6 @@
 package dev.sdserve.orchestrator;
 
+import dev.sdserve.orchestrator.scheduler.SchedulerName;
 import dev.sdserve.proto.v1.ListModelsResponse;
 import dev.sdserve.proto.v1.ModelInfo;
 import dev.sdserve.runtime.ModelFolder;
@@ -49,7 +50,7 @@ public final class ModelCatalog {
 
     private static String defaultScheduler(ModelFolder m) {
         try {
-            return m.defaultScheduler();
+            return SchedulerName.of(m.defaultScheduler(), m.schedulerConfig());
         } catch (SdException e) {
             return ""; // no scheduler_config.json: the folder serves only some stages
         }

@@ -3,6 +3,7 @@ package dev.sdserve.orchestrator;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Optional;
 
 /** {@code sd.orchestrator.*}: request limits and the deadlines of the calls to the stage services. */
 @ConfigMapping(prefix = "sd.orchestrator")
@@ -15,6 +16,26 @@ public interface OrchestratorConfig {
     /** The largest height or width in pixels. */
     @WithDefault("2048")
     int maxSide();
+
+    /**
+     * The most pixels (height × width) per image: every stage's limit, vae-service's {@code sd.vae.max-pixels}
+     * (both default to {@code SD_MAX_PIXELS}), so a request no stage could finish is refused before the first step.
+     */
+    @WithDefault("1048576")
+    long maxPixels();
+
+    /**
+     * API keys of the public API, comma-separated (env {@code SD_API_KEYS}); with {@link #apiKeysFile()}, the keys a
+     * call must present as {@code authorization: Bearer <key>}. Neither set: the API is open.
+     */
+    Optional<String> apiKeys();
+
+    /** A file of API keys, one per line (# comments). */
+    Optional<String> apiKeysFile();
+
+    /** Generations one API key may run at once (0 = no per-key limit); beyond it, RESOURCE_EXHAUSTED. */
+    @WithDefault("0")
+    int maxConcurrentPerKey();
 
     /** Generations running at once; more wait in the queue. */
     @WithDefault("2")
@@ -66,6 +87,6 @@ public interface OrchestratorConfig {
 
     /** The request limits as a plain value for {@link GenerateRequests}. */
     default GenerateRequests.Limits limits() {
-        return new GenerateRequests.Limits(maxImages(), maxSide());
+        return new GenerateRequests.Limits(maxImages(), maxSide(), maxPixels());
     }
 }

@@ -62,6 +62,9 @@ class GenerateRequestsTest {
                 bad("width", b -> b.setWidth(-64)),
                 bad("height", b -> b.setHeight(2048 + 64)),
                 bad("width", b -> b.setWidth(4096)),
+                // within max-side but over the VAE's max-pixels: refused before any step (issue 18)
+                bad("height, width", b -> b.setHeight(1024).setWidth(1088)),
+                bad("height, width", b -> b.setHeight(2048).setWidth(2048)),
                 bad("scheduler", b -> b.setScheduler("heun")),
                 bad("deepcache.cache_interval", b -> b.setDeepcache(DeepCacheParams.newBuilder().setCacheInterval(-1))),
                 bad("deepcache.cache_branch_id", b -> b.setDeepcache(DeepCacheParams.newBuilder().setCacheBranchId(12))),
@@ -87,6 +90,12 @@ class GenerateRequestsTest {
         SdException e = assertThrows(SdException.class, () -> requests.validate(r));
         assertEquals(SdException.Kind.INVALID_ARGUMENT, e.kind(), e.getMessage());
         assertTrue(e.getMessage().startsWith(field + ":"), e.getMessage());
+    }
+
+    @Test
+    void theLargestImageTheVaeTakesIsAccepted() {
+        assertEquals(1024, requests.validate(base().setHeight(1024).setWidth(1024).build()).height());
+        assertEquals(2048, requests.validate(base().setHeight(2048).setWidth(512).build()).height());
     }
 
     @Test

@@ -145,6 +145,28 @@ public final class FloatTensor {
         return concat0(List.of(this, other));
     }
 
+    /**
+     * Concatenates along the last axis (SDXL's two text encoders' hidden states, torch.cat(dim=-1)); all other
+     * dimensions must agree.
+     */
+    public static FloatTensor concatLast(FloatTensor a, FloatTensor b) {
+        int r = a.rank();
+        if (r == 0 || b.rank() != r || !Arrays.equals(Arrays.copyOf(a.shape, r - 1), Arrays.copyOf(b.shape, r - 1))) {
+            throw new IllegalArgumentException("cannot concat " + a + " with " + b + " on the last axis");
+        }
+        int wa = (int) a.shape[r - 1];
+        int wb = (int) b.shape[r - 1];
+        long[] s = a.shape.clone();
+        s[r - 1] = wa + wb;
+        FloatBuffer out = allocate(elementCount(s));
+        int rows = wa + wb == 0 ? 0 : (int) (elementCount(s) / (wa + wb));
+        for (int i = 0; i < rows; i++) {
+            out.put(a.data.duplicate().position(i * wa).limit((i + 1) * wa));
+            out.put(b.data.duplicate().position(i * wb).limit((i + 1) * wb));
+        }
+        return new FloatTensor(s, out.rewind());
+    }
+
     /** this * a. */
     public FloatTensor scale(float a) {
         FloatBuffer b = allocate(size());

@@ -5,9 +5,17 @@ import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import org.jboss.logging.Logger;
 
-/** The one place where domain exceptions become gRPC statuses. Clients get a status and a message, never a stack trace. */
+/**
+ * The one place where domain exceptions become gRPC statuses. Clients get a status and a message, never a stack trace.
+ * Only {@link SdException}s raised by request validation become INVALID_ARGUMENT (and the other client-facing codes);
+ * anything else is a fault of the service: INTERNAL, logged here with its stack trace, and the client gets a short
+ * message without internals.
+ */
 public final class GrpcErrors {
     private static final Logger LOG = Logger.getLogger(GrpcErrors.class);
+
+    /** What a client is told about a fault that is not its own; the server log has the stack trace. */
+    public static final String INTERNAL_MESSAGE = "internal error (logged by the service)";
 
     private GrpcErrors() {
     }
@@ -40,10 +48,7 @@ public final class GrpcErrors {
             LOG.error("out of memory", t);
             return Status.RESOURCE_EXHAUSTED.withDescription("out of memory: " + t.getMessage()).asRuntimeException();
         }
-        if (t instanceof IllegalArgumentException) {
-            return Status.INVALID_ARGUMENT.withDescription(t.getMessage()).asRuntimeException();
-        }
         LOG.error("internal error", t);
-        return Status.INTERNAL.withDescription("internal error: " + t).asRuntimeException();
+        return Status.INTERNAL.withDescription(INTERNAL_MESSAGE).asRuntimeException();
     }
 }

@@ -5,12 +5,17 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
  * A small LRU of loaded models (ORT sessions are large). Callers hold a {@link Lease} while they use a
- * model; an evicted model is closed when its last lease is returned, never under a running call.
+ * model; an evicted model is closed when its last lease is returned, never under a running call. Models are loaded
+ * outside the cache's lock, once per key.
  */
 public final class ModelCache<T extends AutoCloseable> implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ModelCache.class);
@@ -20,12 +25,14 @@ public final class ModelCache<T extends AutoCloseable> implements AutoCloseable 
     private final LinkedHashMap<String, Entry<T>> entries = new LinkedHashMap<>(16, 0.75f, true);
 
     private static final class Entry<T> {
-        final T value;
+        /** Completed by the one caller that loads the model; others wait on it outside the cache lock. */
+        final CompletableFuture<T> loading = new CompletableFuture<>();
+        T value; // set under the lock once loaded
         int leases;
         boolean evicted;
 
-        Entry(T value) {
-            this.value = value;
+        boolean loaded() {
+            return value != null;
         }
     }
 
@@ -50,14 +57,7 @@ public final class ModelCache<T extends AutoCloseable> implements AutoCloseable 
 
         @Override
         public void close() {
-            T toClose = null;
-            synchronized (ModelCache.this) {
-                if (returned) return;
-                returned = true;
-                entry.leases--;
-                if (entry.evicted && entry.leases == 0) toClose = entry.value;
-            }
-            closeQuietly(key, toClose);
+            closeQuietly(key, release(entry, this));
         }
     }
 
@@ -67,37 +67,115 @@ public final class ModelCache<T extends AutoCloseable> implements AutoCloseable 
     }
 
     /**
-     * Borrows the model for {@code key}, loading it on first use. Loading happens under the cache lock, so two
-     * callers never load the same model twice.
+     * Borrows the model for {@code key}, loading it on first use. Loading runs outside the cache lock (other
+     * models' acquires, {@link #loaded()} and metrics never wait for it), once per model: concurrent callers for the
+     * same key wait for the one load. When it fails, every waiter gets its exception and the next call retries.
      */
-    public synchronized Lease acquire(String key) {
-        Entry<T> e = entries.get(key);
-        if (e == null) {
-            e = new Entry<>(loader.apply(key));
-            entries.put(key, e);
-            evictOverflow();
+    public Lease acquire(String key) {
+        return acquire(key, true).orElseThrow();
+    }
+
+    /**
+     * Like {@link #acquire}, but empty instead of loading a model when that would unload one in use (every loaded
+     * model leased): for calls such as Describe that must not disturb running work.
+     */
+    public Optional<Lease> acquireWithoutEvictingLeased(String key) {
+        return acquire(key, false);
+    }
+
+    private Optional<Lease> acquire(String key, boolean mayEvictLeased) {
+        Entry<T> e;
+        boolean loadHere = false;
+        List<Map.Entry<String, T>> toClose = new ArrayList<>();
+        synchronized (this) {
+            e = entries.get(key);
+            if (e == null) {
+                if (!mayEvictLeased && entries.size() >= maxLoaded && !hasIdle()) return Optional.empty();
+                e = new Entry<>();
+                entries.put(key, e);
+                loadHere = true;
+            }
+            e.leases++;
+            if (loadHere) evictOverflow(toClose);
         }
-        e.leases++;
-        return new Lease(key, e);
+        toClose.forEach(c -> closeQuietly(c.getKey(), c.getValue()));
+        Lease lease = new Lease(key, e);
+        if (loadHere) {
+            load(key, e);
+        } else {
+            try {
+                e.loading.join();
+            } catch (CompletionException | CancellationException ex) {
+                release(e, lease);
+                Throwable cause = ex.getCause() == null ? ex : ex.getCause();
+                if (cause instanceof RuntimeException re) throw re;
+                if (cause instanceof Error err) throw err;
+                throw new IllegalStateException("loading " + key, cause);
+            }
+        }
+        return Optional.of(lease);
+    }
+
+    private void load(String key, Entry<T> e) {
+        T value;
+        try {
+            value = loader.apply(key);
+        } catch (RuntimeException | Error ex) {
+            synchronized (this) {
+                entries.remove(key, e);
+                e.leases--;
+            }
+            e.loading.completeExceptionally(ex);
+            throw ex;
+        }
+        boolean closeNow;
+        synchronized (this) {
+            e.value = value;
+            closeNow = e.evicted && e.leases == 0;
+        }
+        e.loading.complete(value);
+        if (closeNow) closeQuietly(key, value);
+    }
+
+    /** Returns one lease; the value to close when it was the last lease of an evicted model. */
+    private synchronized T release(Entry<T> e, Lease lease) {
+        if (lease.returned) return null;
+        lease.returned = true;
+        e.leases--;
+        return e.evicted && e.leases == 0 ? e.value : null;
     }
 
     public synchronized boolean isLoaded(String key) {
-        return entries.containsKey(key);
+        Entry<T> e = entries.get(key);
+        return e != null && e.loaded();
     }
 
+    /** Keys of the models loaded now (least recently used first); models still loading are not listed. */
     public synchronized List<String> loaded() {
-        return new ArrayList<>(entries.keySet());
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, Entry<T>> e : entries.entrySet()) if (e.getValue().loaded()) out.add(e.getKey());
+        return out;
     }
 
-    private void evictOverflow() {
-        Iterator<Map.Entry<String, Entry<T>>> it = entries.entrySet().iterator();
-        while (entries.size() > maxLoaded && it.hasNext()) {
-            Map.Entry<String, Entry<T>> oldest = it.next();
-            it.remove();
-            Entry<T> e = oldest.getValue();
-            e.evicted = true;
-            LOG.infof("model cache: unloading %s (max loaded %d)", oldest.getKey(), maxLoaded);
-            if (e.leases == 0) closeQuietly(oldest.getKey(), e.value);
+    private boolean hasIdle() {
+        for (Entry<T> e : entries.values()) if (e.leases == 0) return true;
+        return false;
+    }
+
+    /** Over the bound: unloads idle models first (least recently used first), then models in use (closed later). */
+    private void evictOverflow(List<Map.Entry<String, T>> toClose) {
+        for (boolean idleOnly : new boolean[] {true, false}) {
+            Iterator<Map.Entry<String, Entry<T>>> it = entries.entrySet().iterator();
+            while (entries.size() > maxLoaded && it.hasNext()) {
+                Map.Entry<String, Entry<T>> oldest = it.next();
+                Entry<T> e = oldest.getValue();
+                if (idleOnly && e.leases > 0) continue;
+                if (!idleOnly && !e.loading.isDone()) continue; // never the model being loaded now
+                it.remove();
+                e.evicted = true;
+                LOG.infof("model cache: unloading %s (max loaded %d)", oldest.getKey(), maxLoaded);
+                if (e.leases == 0 && e.value != null) toClose.add(Map.entry(oldest.getKey(), e.value));
+            }
         }
     }
 

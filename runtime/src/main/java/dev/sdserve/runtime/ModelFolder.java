@@ -3,17 +3,23 @@ package dev.sdserve.runtime;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * A Stable Diffusion model folder in the diffusers/optimum ONNX layout:
  * {@code model_index.json}, {@code scheduler/}, {@code tokenizer/}, {@code text_encoder/}, {@code unet/},
- * {@code vae_decoder/}, {@code vae_encoder/}. Paths are resolved lazily; a missing part is reported by name
- * when a stage asks for it, so a folder with only a UNet still serves unet-service.
+ * {@code vae_decoder/}, {@code vae_encoder/}, and for SDXL {@code tokenizer_2/} and {@code text_encoder_2/}.
+ * A part's {@code model.onnx} may keep its weights in an external file beside it ({@code model.onnx_data});
+ * ONNX Runtime reads it relative to the model's folder. Paths are resolved lazily; a missing part is reported by
+ * name when a stage asks for it, so a folder with only a UNet still serves unet-service.
  */
 public final class ModelFolder {
     /** The parts of a model folder. */
     public enum Part {
-        TEXT_ENCODER("text_encoder"), UNET("unet"), VAE_DECODER("vae_decoder"), VAE_ENCODER("vae_encoder");
+        TEXT_ENCODER("text_encoder"), UNET("unet"), VAE_DECODER("vae_decoder"), VAE_ENCODER("vae_encoder"),
+        /** SDXL's second text encoder (CLIPTextModelWithProjection). */
+        TEXT_ENCODER_2("text_encoder_2");
 
         public final String dir;
 
@@ -22,8 +28,23 @@ public final class ModelFolder {
         }
     }
 
+    /** The tokenizer folders: {@code tokenizer/} for text_encoder, {@code tokenizer_2/} for text_encoder_2. */
+    public enum Tokenizer {
+        FIRST("tokenizer"), SECOND("tokenizer_2");
+
+        public final String dir;
+
+        Tokenizer(String dir) {
+            this.dir = dir;
+        }
+    }
+
+    /** The external-weights file name that optimum and torch.onnx write beside a large model.onnx. */
+    public static final String EXTERNAL_DATA = "model.onnx_data";
+
     private final String name;
     private final Path root;
+    private volatile ModelFamily family;
 
     public ModelFolder(String name, Path root) {
         this.name = name;
@@ -63,10 +84,23 @@ public final class ModelFolder {
         return Files.isRegularFile(root.resolve(part.dir).resolve("model.onnx"));
     }
 
+    /** {@code <part>/model.onnx_data} when the export keeps the part's weights there. */
+    public Optional<Path> externalData(Part part) {
+        Path p = root.resolve(part.dir).resolve(EXTERNAL_DATA);
+        return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
+    }
+
+    /** {@code tokenizer/}; NOT_FOUND naming it when its vocab.json or merges.txt is missing. */
     public Path tokenizerDir() {
-        Path p = root.resolve("tokenizer");
+        return tokenizerDir(Tokenizer.FIRST);
+    }
+
+    /** {@code tokenizer/} or {@code tokenizer_2/}; NOT_FOUND naming the folder when its BPE files are missing. */
+    public Path tokenizerDir(Tokenizer which) {
+        Path p = root.resolve(which.dir);
         if (!Files.isRegularFile(p.resolve("vocab.json")) || !Files.isRegularFile(p.resolve("merges.txt"))) {
-            throw SdException.notFound("model '" + name + "' has no tokenizer/vocab.json and tokenizer/merges.txt");
+            throw SdException.notFound("model '" + name + "' has no " + which.dir + "/vocab.json and "
+                    + which.dir + "/merges.txt");
         }
         return p;
     }
@@ -103,17 +137,75 @@ public final class ModelFolder {
         return s != null && s.isInt() ? s.intValue() * 8 : 512;
     }
 
-    /** sd15, sd21 or unknown, from the UNet and text-encoder configs. */
+    /**
+     * The UNet's number of up blocks: the length of its config's {@code up_block_types}, else 3 for SDXL and 4
+     * otherwise. DeepCache has 3 cache branches per up block (0..11 on SD 1.x/2.x, 0..8 on SDXL).
+     */
+    public int unetUpBlocks() {
+        JsonNode types = config(Part.UNET).get("up_block_types");
+        if (types != null && types.isArray() && types.size() > 0) return types.size();
+        return isSdxl() ? 3 : 4;
+    }
+
+    /** The family's id: sd15, sd21 or sdxl (see {@link #family()}). */
     public String kind() {
+        return family().id();
+    }
+
+    /**
+     * The pipeline family, from the folder's files, never its name: SDXL when {@code model_index.json}'s
+     * {@code _class_name} is diffusers' SDXL pipeline (StableDiffusionXLPipeline, with or without optimum's ORT /
+     * Onnx prefix) or the UNet declares the {@code text_embeds} and {@code time_ids} inputs; else SD 2.x or SD 1.x
+     * from the UNet and text-encoder configs.
+     */
+    public ModelFamily family() {
+        ModelFamily f = family;
+        if (f == null) family = f = recognise();
+        return f;
+    }
+
+    /** True when the family is SDXL: the folder must then have tokenizer_2/ and text_encoder_2/. */
+    public boolean isSdxl() {
+        return family().isSdxl();
+    }
+
+    /**
+     * NOT_FOUND naming the first missing part an SDXL folder needs beyond SD's ({@code tokenizer_2/},
+     * {@code text_encoder_2/model.onnx}); nothing for other families.
+     */
+    public void requireSdxlParts() {
+        if (!isSdxl()) return;
+        Path tok = root.resolve(Tokenizer.SECOND.dir);
+        if (!Files.isDirectory(tok)) {
+            throw SdException.notFound("model '" + name + "' is an SDXL model but has no " + Tokenizer.SECOND.dir + "/");
+        }
+        tokenizerDir(Tokenizer.SECOND);
+        if (!has(Part.TEXT_ENCODER_2)) {
+            throw SdException.notFound("model '" + name + "' is an SDXL model but has no " + Part.TEXT_ENCODER_2.dir
+                    + "/model.onnx");
+        }
+    }
+
+    private ModelFamily recognise() {
+        JsonNode cls = modelIndex().get("_class_name");
+        if (cls != null && ModelFamily.isSdxlPipelineClass(cls.asText())) return ModelFamily.SDXL;
+        if (has(Part.UNET)) {
+            Map<String, Integer> inputs = OnnxInputs.of(root.resolve(Part.UNET.dir).resolve("model.onnx"));
+            if (inputs.containsKey("text_embeds") && inputs.containsKey("time_ids")) return ModelFamily.SDXL;
+        }
+        return sd1or2();
+    }
+
+    private ModelFamily sd1or2() {
         JsonNode unet = config(Part.UNET);
         JsonNode cad = unet.get("cross_attention_dim");
         JsonNode heads = unet.get("attention_head_dim");
-        if (cad != null && cad.asInt() == 1024) return "sd21";
-        if (heads != null && heads.isArray()) return "sd21"; // SD2 lists per-block head dims
-        if (cad != null && cad.asInt() == 768) return "sd15";
+        if (cad != null && cad.asInt() == 1024) return ModelFamily.SD21;
+        if (heads != null && heads.isArray()) return ModelFamily.SD21; // SD2 lists per-block head dims
+        if (cad != null && cad.asInt() == 768) return ModelFamily.SD15;
         JsonNode act = config(Part.TEXT_ENCODER).get("hidden_act");
-        if (act != null && "gelu".equals(act.asText())) return "sd21";
-        return "sd15";
+        if (act != null && "gelu".equals(act.asText())) return ModelFamily.SD21;
+        return ModelFamily.SD15;
     }
 
     /** The scheduler_config.json class name, e.g. PNDMScheduler. */

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.jboss.logging.Logger;
 
 /**
  * The folders that hold model folders, searched in order. Config gives them
@@ -15,6 +16,7 @@ import java.util.stream.Stream;
  * overrides config. Clients name models by folder name only, so no request can open an arbitrary path.
  */
 public final class ModelRoots {
+    private static final Logger LOG = Logger.getLogger(ModelRoots.class);
     public static final String ENV = "SD_MODELS_DIR";
 
     private final List<Path> roots;
@@ -84,8 +86,8 @@ public final class ModelRoots {
                         .filter(p -> Files.isRegularFile(p.resolve("model_index.json")) || Files.isDirectory(p.resolve("unet")))
                         .forEach(p -> out.putIfAbsent(p.getFileName().toString(),
                                 new ModelFolder(p.getFileName().toString(), p)));
-            } catch (IOException e) {
-                // an unreadable root lists nothing
+            } catch (IOException | java.io.UncheckedIOException e) {
+                WarnOnce.warn(LOG, root, "models root cannot be listed (it lists no models):", e);
             }
         }
         return out;

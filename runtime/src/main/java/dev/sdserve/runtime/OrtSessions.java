@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import ai.onnxruntime.providers.CoreMLFlags;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -15,7 +16,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Creates ONNX Runtime sessions with the configured execution provider. An EP that is unavailable on this
- * host falls back to CPU, and one log line names what was asked and what is used.
+ * host, or on which the session cannot be created, falls back to CPU, and one log line names what was asked and
+ * what is used.
  */
 public final class OrtSessions {
     private static final Logger LOG = Logger.getLogger(OrtSessions.class);
@@ -73,85 +75,131 @@ public final class OrtSessions {
     /** ORT's session config key naming the folder of external initializers of a model loaded from memory. */
     public static final String EXTERNAL_INITIALIZERS_FOLDER = "session.model_external_initializers_file_folder_path";
 
-    private interface SessionFactory {
+    interface SessionFactory {
         OrtSession create(SessionOptions so) throws OrtException;
     }
 
-    private interface OptionsCustomizer {
+    interface OptionsCustomizer {
         void accept(SessionOptions so) throws OrtException;
+    }
+
+    /** Adds an execution provider to session options; returns the EP in use (CPU when it fell back). */
+    interface ProviderSetup {
+        ExecutionProvider add(SessionOptions so, RuntimeOptions options, Path model);
     }
 
     private static Loaded create(Path label, RuntimeOptions options, OptionsCustomizer customize,
                                  SessionFactory factory) {
+        return create(label, options, customize, factory, OrtSessions::addProvider);
+    }
+
+    /**
+     * Creates the session with the requested EP; when that fails on an EP other than CPU (a provider that was added
+     * but cannot build this graph, a device that is busy or missing), logs the fallback line and creates it on CPU.
+     * Session options are closed either way.
+     */
+    static Loaded create(Path label, RuntimeOptions options, OptionsCustomizer customize, SessionFactory factory,
+                         ProviderSetup providers) {
+        ExecutionProvider used;
+        try (SessionOptions so = options(options, customize)) {
+            used = providers.add(so, options, label);
+            try {
+                return new Loaded(factory.create(so), used);
+            } catch (OrtException | RuntimeException e) {
+                if (used == ExecutionProvider.CPU) throw e;
+                logFallback(options.executionProvider(), label,
+                        "creating the session on " + used.id() + " failed: " + e.getMessage());
+            }
+        } catch (OrtException e) {
+            throw failed(label, e);
+        }
+        try (SessionOptions cpu = options(options, customize)) {
+            return new Loaded(factory.create(cpu), ExecutionProvider.CPU);
+        } catch (OrtException e) {
+            throw failed(label, e);
+        }
+    }
+
+    private static SessionOptions options(RuntimeOptions options, OptionsCustomizer customize) throws OrtException {
+        SessionOptions so = new SessionOptions();
         try {
-            SessionOptions so = new SessionOptions();
             so.setOptimizationLevel(optLevel(options.optimizationLevel()));
             if (options.intraOpThreads() > 0) {
                 so.setIntraOpNumThreads(options.intraOpThreads());
             }
             so.addConfigEntry("session.intra_op.allow_spinning", options.allowSpinning() ? "1" : "0");
-            ExecutionProvider used = addProvider(so, options.executionProvider(), label);
             customize.accept(so);
-            OrtSession session = factory.create(so);
-            return new Loaded(session, used);
-        } catch (OrtException e) {
-            throw new SdException(SdException.Kind.FAILED_PRECONDITION,
-                    "cannot load ONNX model " + label + ": " + e.getMessage(), e);
+            return so;
+        } catch (OrtException | RuntimeException e) {
+            so.close();
+            throw e;
         }
     }
 
+    private static SdException failed(Path label, OrtException e) {
+        return new SdException(SdException.Kind.FAILED_PRECONDITION, "cannot load ONNX model " + label + ": "
+                + e.getMessage(), e);
+    }
+
+    /** The one line every fallback to CPU writes: what was asked, what is used, for which model, and why. */
+    static void logFallback(ExecutionProvider requested, Path model, String reason) {
+        LOG.warnf("execution provider: requested=%s, using=cpu for %s (%s)", requested.id(), model.getFileName(), reason);
+    }
+
     /** Adds the requested EP to the options, or falls back to CPU; returns the EP in use. */
-    static ExecutionProvider addProvider(SessionOptions so, ExecutionProvider requested, Path model) {
+    static ExecutionProvider addProvider(SessionOptions so, RuntimeOptions options, Path model) {
+        ExecutionProvider requested = options.executionProvider();
         EnumSet<OrtProvider> available = OrtEnvironment.getAvailableProviders();
         ExecutionProvider used = ExecutionProvider.CPU;
         String reason = "";
         switch (requested) {
             case CPU -> { }
             case CUDA -> {
-                reason = tryCuda(so, available);
+                reason = tryCuda(so, available, options.cudaDeviceId());
                 if (reason == null) used = ExecutionProvider.CUDA;
             }
             case COREML -> {
-                reason = tryCoreMl(so, available);
+                reason = tryCoreMl(so, available, options);
                 if (reason == null) used = ExecutionProvider.COREML;
             }
             case AUTO -> {
-                String cuda = tryCuda(so, available);
+                String cuda = tryCuda(so, available, options.cudaDeviceId());
                 if (cuda == null) {
                     used = ExecutionProvider.CUDA;
                 } else {
-                    String coreml = tryCoreMl(so, available);
+                    String coreml = tryCoreMl(so, available, options);
                     if (coreml == null) used = ExecutionProvider.COREML;
                     else reason = cuda + "; " + coreml;
                 }
             }
         }
         if (requested != ExecutionProvider.CPU && used == ExecutionProvider.CPU) {
-            LOG.warnf("execution provider: requested=%s, using=cpu for %s (%s)", requested.id(), model.getFileName(), reason);
+            logFallback(requested, model, reason);
         } else {
             LOG.infof("execution provider: requested=%s, using=%s for %s", requested.id(), used.id(), model);
         }
         return used;
     }
 
-    private static String tryCuda(SessionOptions so, EnumSet<OrtProvider> available) {
+    private static String tryCuda(SessionOptions so, EnumSet<OrtProvider> available, int deviceId) {
         if (!available.contains(OrtProvider.CUDA)) {
             return "CUDA is not in this ONNX Runtime build (build with -Pcuda on a CUDA host)";
         }
         try {
-            so.addCUDA(0);
+            so.addCUDA(deviceId);
             return null;
         } catch (OrtException | RuntimeException e) {
-            return "CUDA failed to initialise: " + e.getMessage();
+            return "CUDA device " + deviceId + " failed to initialise: " + e.getMessage();
         }
     }
 
-    private static String tryCoreMl(SessionOptions so, EnumSet<OrtProvider> available) {
+    private static String tryCoreMl(SessionOptions so, EnumSet<OrtProvider> available, RuntimeOptions options) {
         if (!available.contains(OrtProvider.CORE_ML)) {
             return "CoreML is not available on this host (Apple macOS builds only)";
         }
         try {
-            so.addCoreML();
+            so.addCoreML(options.coremlFlags().isEmpty() ? EnumSet.noneOf(CoreMLFlags.class)
+                    : EnumSet.copyOf(options.coremlFlags()));
             return null;
         } catch (OrtException | RuntimeException e) {
             return "CoreML failed to initialise: " + e.getMessage();

@@ -1,5 +1,11 @@
 package dev.sdserve.runtime;
 
+import ai.onnxruntime.providers.CoreMLFlags;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
 /**
  * How ONNX Runtime sessions are made.
  *
@@ -8,9 +14,37 @@ package dev.sdserve.runtime;
  * @param optimizationLevel ORT graph optimisation: disable, basic, extended or all
  * @param allowSpinning     ORT's {@code session.intra_op.allow_spinning}: whether idle intra-op threads spin
  *                          (lower latency inside a run; they also hold the cores a moment after each run)
+ * @param cudaDeviceId      the CUDA device sessions use ({@code sd.runtime.cuda-device-id})
+ * @param coremlFlags       CoreML EP flags ({@code sd.runtime.coreml-flags}), e.g. CPU_AND_GPU, CREATE_MLPROGRAM
  */
 public record RuntimeOptions(ExecutionProvider executionProvider, int intraOpThreads, String optimizationLevel,
-                             boolean allowSpinning) {
+                             boolean allowSpinning, int cudaDeviceId, Set<CoreMLFlags> coremlFlags) {
+
+    public RuntimeOptions {
+        SdException.require(cudaDeviceId >= 0, "sd.runtime.cuda-device-id: must be >= 0, got " + cudaDeviceId);
+        coremlFlags = Set.copyOf(coremlFlags);
+    }
+
+    public RuntimeOptions(ExecutionProvider executionProvider, int intraOpThreads, String optimizationLevel,
+                          boolean allowSpinning) {
+        this(executionProvider, intraOpThreads, optimizationLevel, allowSpinning, 0, Set.of());
+    }
+
+    /** Parses {@code sd.runtime.coreml-flags}: CoreMLFlags names separated by commas; blank = none. */
+    public static Set<CoreMLFlags> coremlFlags(String names) {
+        Set<CoreMLFlags> out = EnumSet.noneOf(CoreMLFlags.class);
+        if (names == null) return out;
+        for (String n : names.split(",")) {
+            if (n.isBlank()) continue;
+            try {
+                out.add(CoreMLFlags.valueOf(n.trim().toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw SdException.invalid("sd.runtime.coreml-flags: unknown flag '" + n.trim() + "'; expected "
+                        + Arrays.toString(CoreMLFlags.values()));
+            }
+        }
+        return out;
+    }
 
     /** With ORT's default, spinning on (see {@code sd.runtime.allow-spinning} in the README for the trade-off). */
     public RuntimeOptions(ExecutionProvider executionProvider, int intraOpThreads, String optimizationLevel) {

@@ -23,6 +23,7 @@ public class RuntimeProducers {
     @Singleton
     public RuntimeOptions runtimeOptions(SdConfig.Runtime config) {
         return new RuntimeOptions(ExecutionProvider.parse(config.executionProvider()), config.intraOpThreads(),
-                config.optimizationLevel(), config.allowSpinning());
+                config.optimizationLevel(), config.allowSpinning(), config.cudaDeviceId(),
+                RuntimeOptions.coremlFlags(config.coremlFlags().orElse("")));
     }
 }

@@ -42,5 +42,12 @@ public final class SdConfig {
         /** ORT's session.intra_op.allow_spinning: idle intra-op threads spin (true, ORT's default) or sleep. */
         @WithDefault("true")
         boolean allowSpinning();
+
+        /** The CUDA device ORT sessions use (execution-provider cuda or auto). */
+        @WithDefault("0")
+        int cudaDeviceId();
+
+        /** CoreML EP flags, comma-separated ORT CoreMLFlags names (e.g. CPU_AND_GPU,CREATE_MLPROGRAM); empty = none. */
+        Optional<String> coremlFlags();
     }
 }

@@ -2,22 +2,65 @@ package dev.sdserve.runtime;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class OrtSessionsTest {
 
     @Test
-    void unavailableProviderFallsBackToCpu() {
+    void unavailableProviderFallsBackToCpuWithOneLogLine() {
+        SharedFixtures.assume();
         // The CPU build of ONNX Runtime has neither CUDA nor (on Linux) CoreML.
         for (ExecutionProvider ep : new ExecutionProvider[] {ExecutionProvider.CUDA, ExecutionProvider.COREML, ExecutionProvider.AUTO}) {
-            try (OrtSessions.Loaded s = OrtSessions.open(SharedFixtures.tinyModel().resolve("vae_decoder/model.onnx"),
-                    new RuntimeOptions(ep, 1, "all"))) {
+            try (LogCapture log = LogCapture.of(OrtSessions.class);
+                 OrtSessions.Loaded s = OrtSessions.open(SharedFixtures.tinyModel().resolve("vae_decoder/model.onnx"),
+                    new RuntimeOptions(ep, 1, "all", true, 0, java.util.Set.of(ai.onnxruntime.providers.CoreMLFlags.CPU_AND_GPU)))) {
                 assertEquals(ExecutionProvider.CPU, s.provider(), ep.id());
-                assertEquals(Map.of(), Map.of());
                 assertTrue(s.session().getInputNames().contains("latent_sample"));
+                List<String> lines = log.messages();
+                assertEquals(1, lines.size(), lines.toString());
+                assertTrue(lines.get(0).startsWith("execution provider: requested=" + ep.id() + ", using=cpu for model.onnx ("),
+                        lines.get(0));
+                assertEquals(java.util.logging.Level.WARNING.intValue(), log.records().get(0).getLevel().intValue());
             }
         }
+    }
+
+    /** A provider that was added but cannot create the session (a graph it cannot run, a busy device): CPU. */
+    @Test
+    void aSessionThatFailsOnTheProviderIsCreatedOnCpu() throws Exception {
+        SharedFixtures.assume();
+        java.nio.file.Path model = SharedFixtures.tinyModel().resolve("vae_decoder/model.onnx");
+        List<Boolean> attempts = new ArrayList<>();
+        try (LogCapture log = LogCapture.of(OrtSessions.class);
+             OrtSessions.Loaded s = OrtSessions.create(model, new RuntimeOptions(ExecutionProvider.CUDA, 1, "all"),
+                     so -> { }, so -> {
+                         attempts.add(true);
+                         if (attempts.size() == 1) throw new ai.onnxruntime.OrtException("CUDA failure 100: no CUDA-capable device");
+                         return OrtSessions.env().createSession(model.toString(), so);
+                     }, (so, o, m) -> ExecutionProvider.CUDA)) { // pretend the provider was added
+            assertEquals(ExecutionProvider.CPU, s.provider());
+            assertEquals(2, attempts.size());
+            assertEquals(List.of("execution provider: requested=cuda, using=cpu for model.onnx (creating the session on cuda"
+                    + " failed: CUDA failure 100: no CUDA-capable device)"), log.messages());
+        }
+        // on CPU a failure is the model's: FAILED_PRECONDITION, no retry
+        SdException e = assertThrows(SdException.class, () -> OrtSessions.create(model, RuntimeOptions.defaults(), so -> { },
+                so -> {
+                    throw new ai.onnxruntime.OrtException("bad graph");
+                }, OrtSessions::addProvider));
+        assertEquals(SdException.Kind.FAILED_PRECONDITION, e.kind());
+    }
+
+    @Test
+    void coremlFlagsAndCudaDeviceAreConfigKeys() {
+        assertEquals(java.util.Set.of(ai.onnxruntime.providers.CoreMLFlags.CPU_AND_GPU,
+                ai.onnxruntime.providers.CoreMLFlags.CREATE_MLPROGRAM), RuntimeOptions.coremlFlags("cpu_and_gpu, CREATE_MLPROGRAM"));
+        assertEquals(java.util.Set.of(), RuntimeOptions.coremlFlags(""));
+        assertThrows(SdException.class, () -> RuntimeOptions.coremlFlags("GPU_PLEASE"));
+        assertThrows(SdException.class, () -> new RuntimeOptions(ExecutionProvider.CUDA, 0, "all", true, -1, java.util.Set.of()));
     }
 
     @Test

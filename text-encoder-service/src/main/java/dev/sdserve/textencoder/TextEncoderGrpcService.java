@@ -45,9 +45,12 @@ public class TextEncoderGrpcService extends TextEncoderGrpc.TextEncoderImplBase 
     public void encode(EncodeRequest request, StreamObserver<EncodeResponse> out) {
         EncodeResponse.Builder reply = EncodeResponse.newBuilder();
         try (ModelCache<TextEncoderStage>.Lease stage = models.acquire(request.getModel())) {
-            TextEncoderStage.Encoded encoded = tracing.encode(stage.get(), request.getPromptsList());
+            TextEncoderStage.Encoded encoded = tracing.encode(stage.get(), request.getPromptsList(),
+                    request.getPrompts2List());
             reply.setLastHiddenState(TensorCodec.toProto(encoded.lastHiddenState()));
             for (Tokenization t : encoded.prompts()) reply.addPrompts(toProto(t));
+            if (encoded.pooled() != null) reply.setPooled(TensorCodec.toProto(encoded.pooled()));
+            for (Tokenization t : encoded.prompts2()) reply.addPrompts2(toProto(t));
         } catch (RuntimeException e) {
             out.onError(GrpcErrors.toStatus(e));
             return;

@@ -24,8 +24,16 @@ public final class TextEncoderTracing {
 
     /** {@link TextEncoderStage#encode} in a {@code text_encode} span holding the {@code tokenize} span. */
     public TextEncoderStage.Encoded encode(TextEncoderStage stage, List<String> prompts) {
-        return Tracing.inSpan(tracer, Tracing.TEXT_ENCODE, attributes(stage, prompts),
-                span -> stage.encodeTokens(tokenize(stage, prompts)));
+        return encode(stage, prompts, List.of());
+    }
+
+    /** The same with SDXL's prompts_2 (empty = the prompts); tokenize covers both tokenizers. */
+    public TextEncoderStage.Encoded encode(TextEncoderStage stage, List<String> prompts, List<String> prompts2) {
+        return Tracing.inSpan(tracer, Tracing.TEXT_ENCODE, attributes(stage, prompts), span -> {
+            TextEncoderStage.Tokenized tokens = Tracing.inSpan(tracer, Tracing.TOKENIZE, attributes(stage, prompts),
+                    inner -> stage.tokenizeAll(prompts, prompts2));
+            return stage.encodeTokens(tokens);
+        });
     }
 
     private static Attributes attributes(TextEncoderStage stage, List<String> prompts) {

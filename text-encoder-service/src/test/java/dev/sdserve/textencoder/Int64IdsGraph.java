@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * Test helper: rewrites a text encoder whose {@code input_ids} is int32 into the int64 variant other exports
- * have (the graph input becomes int64 and a Cast feeds the old consumers). It edits the ONNX protobuf at the
+ * have (the graph input becomes int64 and a Cast feeds the old consumers), or an int64 one into int32. It edits the ONNX protobuf at the
  * wire level (field numbers from onnx.proto), so it needs no ONNX schema classes.
  */
 final class Int64IdsGraph {
@@ -37,36 +37,45 @@ final class Int64IdsGraph {
     private Int64IdsGraph() {
     }
 
-    /** Writes the int64-input copy of {@code src} to {@code dst}. */
+    /** Writes the int64-input copy of {@code src} (int32 ids) to {@code dst}. */
     static void rewrite(Path src, Path dst, String input) throws IOException {
+        retype(src, dst, input, INT32, INT64);
+    }
+
+    /** Writes the int32-input copy of {@code src} (int64 ids, as SDXL's optimum exports have) to {@code dst}. */
+    static void toInt32(Path src, Path dst, String input) throws IOException {
+        retype(src, dst, input, INT64, INT32);
+    }
+
+    private static void retype(Path src, Path dst, String input, int original, int declared) throws IOException {
         UnknownFieldSet model = UnknownFieldSet.parseFrom(Files.readAllBytes(src));
         UnknownFieldSet graph = UnknownFieldSet.parseFrom(single(model, MODEL_GRAPH));
-        String cast = input + "_int32";
+        String cast = input + "_original_type";
 
         List<ByteString> nodes = new ArrayList<>();
-        nodes.add(castNode(input, cast));
+        nodes.add(castNode(input, cast, original));
         for (ByteString node : graph.getField(GRAPH_NODE).getLengthDelimitedList()) {
             nodes.add(renameInputs(UnknownFieldSet.parseFrom(node), input, cast).toByteString());
         }
         List<ByteString> inputs = new ArrayList<>();
         for (ByteString vi : graph.getField(GRAPH_INPUT).getLengthDelimitedList()) {
             UnknownFieldSet v = UnknownFieldSet.parseFrom(vi);
-            inputs.add(input.equals(single(v, VALUE_NAME).toStringUtf8()) ? asInt64(v).toByteString() : vi);
+            inputs.add(input.equals(single(v, VALUE_NAME).toStringUtf8()) ? withElemType(v, declared).toByteString() : vi);
         }
         UnknownFieldSet newGraph = replace(replace(graph, GRAPH_NODE, nodes), GRAPH_INPUT, inputs);
         Files.write(dst, replace(model, MODEL_GRAPH, List.of(newGraph.toByteString())).toByteArray());
     }
 
-    private static ByteString castNode(String from, String to) {
+    private static ByteString castNode(String from, String to, int toType) {
         UnknownFieldSet attr = UnknownFieldSet.newBuilder()
                 .addField(ATTR_NAME, bytes(ByteString.copyFromUtf8("to")))
-                .addField(ATTR_I, UnknownFieldSet.Field.newBuilder().addVarint(INT32).build())
+                .addField(ATTR_I, UnknownFieldSet.Field.newBuilder().addVarint(toType).build())
                 .addField(ATTR_TYPE, UnknownFieldSet.Field.newBuilder().addVarint(ATTR_TYPE_INT).build())
                 .build();
         return UnknownFieldSet.newBuilder()
                 .addField(NODE_INPUT, bytes(ByteString.copyFromUtf8(from)))
                 .addField(NODE_OUTPUT, bytes(ByteString.copyFromUtf8(to)))
-                .addField(NODE_NAME, bytes(ByteString.copyFromUtf8("test_ids_to_int32")))
+                .addField(NODE_NAME, bytes(ByteString.copyFromUtf8("test_ids_to_original_type")))
                 .addField(NODE_OP_TYPE, bytes(ByteString.copyFromUtf8("Cast")))
                 .addField(NODE_ATTRIBUTE, bytes(attr.toByteString()))
                 .build().toByteString();
@@ -80,11 +89,11 @@ final class Int64IdsGraph {
         return replace(node, NODE_INPUT, inputs);
     }
 
-    private static UnknownFieldSet asInt64(UnknownFieldSet valueInfo) throws IOException {
+    private static UnknownFieldSet withElemType(UnknownFieldSet valueInfo, int elemType) throws IOException {
         UnknownFieldSet type = UnknownFieldSet.parseFrom(single(valueInfo, VALUE_TYPE));
         UnknownFieldSet tensor = UnknownFieldSet.parseFrom(single(type, TYPE_TENSOR));
         UnknownFieldSet tensor64 = UnknownFieldSet.newBuilder(tensor).clearField(TENSOR_ELEM_TYPE)
-                .addField(TENSOR_ELEM_TYPE, UnknownFieldSet.Field.newBuilder().addVarint(INT64).build()).build();
+                .addField(TENSOR_ELEM_TYPE, UnknownFieldSet.Field.newBuilder().addVarint(elemType).build()).build();
         UnknownFieldSet type64 = replace(type, TYPE_TENSOR, List.of(tensor64.toByteString()));
         return replace(valueInfo, VALUE_TYPE, List.of(type64.toByteString()));
     }

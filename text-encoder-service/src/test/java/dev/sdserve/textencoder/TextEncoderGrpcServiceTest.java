@@ -70,6 +70,27 @@ class TextEncoderGrpcServiceTest {
         assertFalse(r.getPrompts(1).getTruncated());
     }
 
+    /** SDXL: prompt_embeds, pooled and both tokenizations over the wire; prompts_2 to an SD model is refused. */
+    @Test
+    void sdxlEncodeReturnsPooledAndBothTokenizations() {
+        Path dir = SharedFixtures.dir().resolve("fixtures/tiny-sdxl/cases/ddim_p2_dc3");
+        EncodeResponse r = stub.encode(EncodeRequest.newBuilder().setModel("tiny-sdxl").addPrompts(P2).build());
+        FloatTensor hidden = TensorCodec.fromProto(r.getLastHiddenState(), "last_hidden_state");
+        assertTrue(hidden.maxAbsDiff(SharedFixtures.tensor(dir.resolve("prompt_embeds.f32"))) <= 2e-5f);
+        FloatTensor pooled = TensorCodec.fromProto(r.getPooled(), "pooled");
+        assertTrue(pooled.maxAbsDiff(SharedFixtures.tensor(dir.resolve("pooled_prompt_embeds.f32"))) <= 2e-5f);
+        assertArrayEquals(SharedFixtures.i32(dir.resolve("prompt_ids.i32")), ids(r.getPrompts(0)));
+        assertArrayEquals(SharedFixtures.i32(dir.resolve("prompt_ids_2.i32")), ids(r.getPrompts2(0)));
+
+        StatusRuntimeException sd = assertThrows(StatusRuntimeException.class, () -> stub.encode(EncodeRequest.newBuilder()
+                .setModel("tiny-sd15").addPrompts("a").addPrompts2("b").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, sd.getStatus().getCode());
+        assertTrue(sd.getStatus().getDescription().startsWith("prompts_2:"), sd.getStatus().getDescription());
+        EncodeResponse sd15 = stub.encode(EncodeRequest.newBuilder().setModel("tiny-sd15").addPrompts("a").build());
+        assertFalse(sd15.hasPooled());
+        assertEquals(0, sd15.getPrompts2Count());
+    }
+
     @Test
     void tokenizeGivesIdsTokensAndTruncation() {
         String long79 = null;

@@ -1,6 +1,5 @@
 package dev.sdserve.unet;
 
-import ai.onnxruntime.OnnxTensor;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.SdException;
 import dev.sdserve.runtime.Tracing;
@@ -11,7 +10,8 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * One denoising session: the text embeddings, sent once at open, and the session's slot in the feature store.
+ * One denoising session: its conditioning (the text embeddings, and SDXL's pooled embeddings and time ids), sent
+ * once at open, and the session's slot in the feature store.
  * A FULL step runs the full graph and caches its feature; a SHALLOW step runs the shallow graph on it, or runs
  * FULL when the feature was evicted (and says so). Steps of one session run one at a time. Closing frees the
  * store entry at once; the embeddings and the model lease are released as soon as no step is running.
@@ -27,7 +27,7 @@ public final class DenoiseSession implements AutoCloseable {
     private final String id;
     private final UnetStage stage;
     private final AutoCloseable lease;
-    private final OnnxTensor embeddings;
+    private final UnetStage.Inputs inputs;
     private final long batch;
     private final FeatureStore store;
     private final Consumer<String> onClosed;
@@ -38,17 +38,18 @@ public final class DenoiseSession implements AutoCloseable {
     private String closedBecause;
     private boolean released;
 
-    /** Opens the session's store slot; {@code embeddings} and {@code lease} become the session's to release. */
-    DenoiseSession(UnetStage stage, AutoCloseable lease, OnnxTensor embeddings, FeatureStore store,
-                   Consumer<String> onClosed, Tracer tracer) {
+    /** Opens the session's store slot; {@code inputs} and {@code lease} become the session's to release. */
+    DenoiseSession(UnetStage stage, AutoCloseable lease, UnetStage.Inputs inputs, FeatureStore store,
+                   Consumer<String> onClosed, Tracer tracer, boolean unary) {
         this.stage = stage;
         this.tracer = tracer;
         this.lease = lease;
-        this.embeddings = embeddings;
-        this.batch = embeddings.getInfo().getShape()[0];
+        this.inputs = inputs;
+        this.batch = inputs.batch();
         this.store = store;
         this.onClosed = onClosed;
-        this.id = store.open(() -> end("expired after " + store.limits().idleTtl() + " idle"));
+        Runnable onExpire = () -> end("expired after " + store.limits().ttl(unary) + " idle");
+        this.id = unary ? store.openUnary(onExpire) : store.open(onExpire);
     }
 
     public String id() {
@@ -88,13 +89,13 @@ public final class DenoiseSession implements AutoCloseable {
                     Optional<FeatureStore.Pin> pin = store.acquire(id);
                     if (pin.isPresent()) {
                         try (FeatureStore.Pin p = pin.get()) {
-                            UnetStage.ShallowRun r = stage.runShallow(sample, t, embeddings, p.feature());
+                            UnetStage.ShallowRun r = stage.runShallow(sample, t, inputs, p.feature());
                             return new StepResult(r.noisePred(), Mode.SHALLOW, true, r.runMs(), ms(t0));
                         }
                     }
                 }
-                UnetStage.FullRun r = stage.runFull(sample, t, embeddings);
-                store.put(id, r.feature());
+                UnetStage.FullRun r = stage.runFull(sample, t, inputs);
+                store.put(id, r.feature()); // not cached when the store is full: the next SHALLOW runs FULL
                 return new StepResult(r.noisePred(), Mode.FULL, false, r.runMs(), ms(t0));
             } finally {
                 finish();
@@ -143,7 +144,7 @@ public final class DenoiseSession implements AutoCloseable {
             if (released) return;
             released = true;
         }
-        embeddings.close();
+        inputs.close();
         try {
             lease.close();
         } catch (Exception e) {

@@ -1,6 +1,5 @@
 package dev.sdserve.unet;
 
-import ai.onnxruntime.OnnxTensor;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.ModelCache;
 import dev.sdserve.runtime.ModelFolder;
@@ -33,6 +32,7 @@ public final class DenoiseSessions implements AutoCloseable {
     private final Map<String, DenoiseSession> open = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper;
     private final Tracer tracer;
+    private final int maxLoaded;
 
     /** Untraced sessions (tests, benchmarks). */
     public DenoiseSessions(ModelRoots roots, RuntimeOptions options, UnetSettings settings, int maxLoaded) {
@@ -44,6 +44,7 @@ public final class DenoiseSessions implements AutoCloseable {
                            Tracer tracer) {
         this.roots = roots;
         this.tracer = tracer;
+        this.maxLoaded = maxLoaded;
         this.store = new FeatureStore(settings.limits());
         this.fulls = new FullUnets(maxLoaded, options);
         this.stages = new ModelCache<>(maxLoaded, key -> {
@@ -57,21 +58,45 @@ public final class DenoiseSessions implements AutoCloseable {
             return t;
         });
         long period = Math.max(1000, Math.min(30_000, settings.limits().idleTtl().toMillis() / 4));
-        sweeper.scheduleAtFixedRate(store::sweep, period, period, TimeUnit.MILLISECONDS);
+        sweeper.scheduleAtFixedRate(store::sweepSafely, period, period, TimeUnit.MILLISECONDS);
     }
 
     /** Opens a session on {@code model} (empty = default) at {@code branch} with the generation's embeddings. */
     public DenoiseSession open(String model, FloatTensor embeddings, int branch) {
+        return open(model, UnetConditioning.text(embeddings), branch, false);
+    }
+
+    /**
+     * Opens a session; {@code unary} = for the unary Open, with its own session limit and shorter idle TTL
+     * ({@link FeatureStore#openUnary}).
+     */
+    public DenoiseSession open(String model, FloatTensor embeddings, int branch, boolean unary) {
+        return open(model, UnetConditioning.text(embeddings), branch, unary);
+    }
+
+    /**
+     * Opens a session on {@code model} (empty = default) at {@code branch} with the generation's conditioning
+     * (SDXL: with text_embeds and time_ids).
+     */
+    public DenoiseSession open(String model, UnetConditioning conditioning, int branch) {
+        return open(model, conditioning, branch, false);
+    }
+
+    /**
+     * Opens a session with the generation's conditioning; {@code unary} = for the unary Open, with its own session
+     * limit and shorter idle TTL ({@link FeatureStore#openUnary}).
+     */
+    public DenoiseSession open(String model, UnetConditioning conditioning, int branch, boolean unary) {
         ModelCache<UnetStage>.Lease lease = stages.acquire(key(model, branch));
-        OnnxTensor ehs = null;
+        UnetStage.Inputs inputs = null;
         try {
-            ehs = lease.get().embeddings(embeddings);
-            DenoiseSession s = new DenoiseSession(lease.get(), lease, ehs, store, open::remove, tracer);
+            inputs = lease.get().inputs(conditioning);
+            DenoiseSession s = new DenoiseSession(lease.get(), lease, inputs, store, open::remove, tracer, unary);
             open.put(s.id(), s);
             LOG.debugf("unet session %s opened on %s; %s", s.id(), lease.key(), store.stats());
             return s;
         } catch (RuntimeException e) {
-            if (ehs != null) ehs.close();
+            if (inputs != null) inputs.close();
             lease.close();
             throw e;
         }
@@ -92,9 +117,15 @@ public final class DenoiseSessions implements AutoCloseable {
         return true;
     }
 
-    /** Describes {@code model}'s UNet at {@code branch}, loading it if needed. */
+    /**
+     * Describes {@code model}'s UNet at {@code branch}, loading it if needed, but never by unloading a UNet that
+     * open sessions use: then RESOURCE_EXHAUSTED.
+     */
     public UnetStage.Description describe(String model, int branch) {
-        try (ModelCache<UnetStage>.Lease lease = stages.acquire(key(model, branch))) {
+        String key = key(model, branch);
+        try (ModelCache<UnetStage>.Lease lease = stages.acquireWithoutEvictingLeased(key).orElseThrow(
+                () -> SdException.exhausted("model: describing " + key + " would unload a UNet in use (sd.models."
+                        + "max-loaded=" + maxLoaded + "); retry when fewer models are in use"))) {
             return lease.get().description();
         }
     }
@@ -122,10 +153,11 @@ public final class DenoiseSessions implements AutoCloseable {
         return out;
     }
 
+    /** The stage key; INVALID_ARGUMENT naming cache_branch beyond the model's own 3 x up blocks. */
     private String key(String model, int branch) {
-        SdException.require(branch >= 0 && branch <= CutFinder.MAX_BRANCH,
-                "cache_branch: " + branch + " is out of range 0.." + CutFinder.MAX_BRANCH);
-        return roots.resolve(model).name() + "#" + branch;
+        ModelFolder folder = roots.resolve(model);
+        CutFinder.checkBranch(branch, folder.unetUpBlocks());
+        return folder.name() + "#" + branch;
     }
 
     @Override

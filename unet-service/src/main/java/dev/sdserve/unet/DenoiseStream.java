@@ -38,7 +38,7 @@ final class DenoiseStream implements StreamObserver<DenoiseRequest> {
             switch (req.getKindCase()) {
                 case OPEN -> {
                     SdException.require(session == null, "open: the stream already has a session");
-                    session = ProtoMapping.open(sessions, req.getOpen());
+                    session = ProtoMapping.open(sessions, req.getOpen(), false);
                     if (cancelled) release(); // cancelled while opening
                     out.onNext(DenoiseResponse.newBuilder().setOpened(ProtoMapping.opened(session)).build());
                 }

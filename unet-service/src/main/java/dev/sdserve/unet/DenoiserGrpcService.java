@@ -35,7 +35,7 @@ public class DenoiserGrpcService extends DenoiserGrpc.DenoiserImplBase {
 
     @Override
     public void open(OpenRequest req, StreamObserver<OpenResponse> out) {
-        reply(out, () -> ProtoMapping.opened(ProtoMapping.open(sessions, req)));
+        reply(out, () -> ProtoMapping.opened(ProtoMapping.open(sessions, req, true)));
     }
 
     @Override

@@ -25,16 +25,33 @@ import org.jboss.logging.Logger;
  *   their sessions stay open, and their next SHALLOW step runs FULL instead.</li>
  *   <li>A session idle for longer than the TTL expires: its feature is freed and its expiry callback runs.</li>
  *   <li>A feature in use by a running step is pinned and never freed under it; it is freed when the step ends.</li>
- *   <li>When the budget cannot be met without touching pinned features, or too many sessions are open, the
- *   call fails with RESOURCE_EXHAUSTED.</li>
+ *   <li>When the budget cannot be met without touching pinned features, the feature is not cached: the FULL
+ *   step still returns its prediction and the session's next SHALLOW step runs FULL (and says so).</li>
+ *   <li>Too many open sessions: RESOURCE_EXHAUSTED. Sessions opened by the unary {@code Open} (scripts) have
+ *   their own, smaller limit and shorter idle TTL, so they cannot lock streamed generations out.</li>
  * </ul>
  */
 public final class FeatureStore implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(FeatureStore.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** The store's bounds. */
-    public record Limits(long maxBytes, Duration idleTtl, int maxSessions) {
+    /**
+     * The store's bounds.
+     *
+     * @param maxSessions      streamed (Denoise) sessions open at once
+     * @param maxUnarySessions sessions opened by the unary Open, counted apart from streamed ones
+     * @param unaryIdleTtl     idle TTL of unary sessions
+     */
+    public record Limits(long maxBytes, Duration idleTtl, int maxSessions, int maxUnarySessions, Duration unaryIdleTtl) {
+        /** Unary sessions: at most 4, idle TTL at most 1 minute (bounded by the streamed ones'). */
+        public Limits(long maxBytes, Duration idleTtl, int maxSessions) {
+            this(maxBytes, idleTtl, maxSessions, Math.min(4, maxSessions),
+                    idleTtl.compareTo(Duration.ofMinutes(1)) < 0 ? idleTtl : Duration.ofMinutes(1));
+        }
+
+        Duration ttl(boolean unary) {
+            return unary ? unaryIdleTtl : idleTtl;
+        }
     }
 
     /** Counters, for logs and tests. {@code bytes} counts features held, including pinned ones awaiting release. */
@@ -79,10 +96,12 @@ public final class FeatureStore implements AutoCloseable {
         Held held;
         long lastUsed;
         final Runnable onExpire;
+        final boolean unary;
 
-        Slot(long now, Runnable onExpire) {
+        Slot(long now, Runnable onExpire, boolean unary) {
             this.lastUsed = now;
             this.onExpire = onExpire;
+            this.unary = unary;
         }
     }
 
@@ -108,21 +127,38 @@ public final class FeatureStore implements AutoCloseable {
         return limits;
     }
 
-    /** Opens a session slot; {@code onExpire} runs (outside the store's lock) if the TTL expires it. */
+    /** Opens a streamed session's slot; {@code onExpire} runs (outside the store's lock) if the TTL expires it. */
     public String open(Runnable onExpire) {
+        return open(onExpire, false);
+    }
+
+    /**
+     * Opens a slot for a session of the unary Open: its own limit ({@code sd.unet.max-unary-sessions}) and idle TTL
+     * ({@code sd.unet.unary-idle-ttl}).
+     */
+    public String openUnary(Runnable onExpire) {
+        return open(onExpire, true);
+    }
+
+    private String open(Runnable onExpire, boolean unary) {
         sweep();
         synchronized (this) {
-            if (slots.size() >= limits.maxSessions()) {
-                throw SdException.exhausted("too many open UNet sessions (" + slots.size()
-                        + ", sd.unet.max-sessions=" + limits.maxSessions() + "); close finished sessions");
+            int count = 0;
+            for (Slot s : slots.values()) if (s.unary == unary) count++;
+            int max = unary ? limits.maxUnarySessions() : limits.maxSessions();
+            if (count >= max) {
+                throw SdException.exhausted("too many open " + (unary ? "unary (Open) " : "") + "UNet sessions ("
+                        + count + ", " + (unary ? "sd.unet.max-unary-sessions=" : "sd.unet.max-sessions=") + max
+                        + "); close finished sessions");
             }
             byte[] raw = new byte[16];
             RANDOM.nextBytes(raw);
             String id = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-            slots.put(id, new Slot(nanoClock.getAsLong(), onExpire));
+            slots.put(id, new Slot(nanoClock.getAsLong(), onExpire, unary));
             return id;
         }
     }
+
 
     /** Closes a session and frees its feature at once (or when the step using it ends). */
     public synchronized boolean close(String id) {
@@ -132,19 +168,25 @@ public final class FeatureStore implements AutoCloseable {
         return true;
     }
 
-    /** Stores the session's feature, replacing its previous one and evicting others' features as needed. */
-    public synchronized void put(String id, Feature feature) {
+    /**
+     * Stores the session's feature, replacing its previous one and evicting others' features as needed. Returns
+     * false, freeing the feature, when it cannot be cached (larger than the budget, or the budget is held by
+     * features in use): the step's prediction stands, and the session's next SHALLOW step runs FULL.
+     */
+    public synchronized boolean put(String id, Feature feature) {
         Slot s = slots.get(id);
         if (s == null) {
             feature.close();
             throw SdException.notFound("unknown or closed UNet session '" + id + "'");
         }
-        if (feature.bytes() > limits.maxBytes()) {
-            feature.close();
-            throw SdException.exhausted("cached feature of " + feature.bytes() + " bytes exceeds"
-                    + " sd.unet.feature-store.max-bytes=" + limits.maxBytes());
-        }
         drop(s);
+        s.lastUsed = nanoClock.getAsLong();
+        if (feature.bytes() > limits.maxBytes()) {
+            LOG.debugf("feature store: a feature of %d bytes exceeds max-bytes %d; not cached", feature.bytes(),
+                    limits.maxBytes());
+            feature.close();
+            return false;
+        }
         for (Iterator<Map.Entry<String, Slot>> it = slots.entrySet().iterator();
              bytes + feature.bytes() > limits.maxBytes() && it.hasNext(); ) {
             Map.Entry<String, Slot> e = it.next();
@@ -157,13 +199,14 @@ public final class FeatureStore implements AutoCloseable {
             evictions++;
         }
         if (bytes + feature.bytes() > limits.maxBytes()) {
+            LOG.debugf("feature store full: %d of %d bytes held by features in use; this feature is not cached",
+                    bytes, limits.maxBytes());
             feature.close();
-            throw SdException.exhausted("feature store full: " + bytes + " of " + limits.maxBytes()
-                    + " bytes held by features in use; retry later or raise sd.unet.feature-store.max-bytes");
+            return false;
         }
         s.held = new Held(feature);
-        s.lastUsed = nanoClock.getAsLong();
         bytes += feature.bytes();
+        return true;
     }
 
     /** Pins the session's feature for a shallow step (a hit), or empty when it was evicted (a miss). */
@@ -194,10 +237,9 @@ public final class FeatureStore implements AutoCloseable {
         List<Runnable> callbacks = new ArrayList<>();
         synchronized (this) {
             long now = nanoClock.getAsLong();
-            long ttl = limits.idleTtl().toNanos();
             for (Iterator<Map.Entry<String, Slot>> it = slots.entrySet().iterator(); it.hasNext(); ) {
                 Slot s = it.next().getValue();
-                if (now - s.lastUsed <= ttl || s.held != null && s.held.pins > 0) continue;
+                if (now - s.lastUsed <= limits.ttl(s.unary).toNanos() || s.held != null && s.held.pins > 0) continue;
                 it.remove();
                 if (s.held != null) evictions++;
                 drop(s);
@@ -205,8 +247,26 @@ public final class FeatureStore implements AutoCloseable {
                 callbacks.add(s.onExpire);
             }
         }
-        callbacks.forEach(Runnable::run);
+        for (Runnable callback : callbacks) {
+            try {
+                callback.run();
+            } catch (RuntimeException | Error e) { // one failing callback must not stop the others or the sweeper
+                LOG.error("feature store: an expiry callback failed; the sweeper goes on", e);
+            }
+        }
         if (!callbacks.isEmpty()) LOG.infof("feature store: %d idle session(s) expired; %s", callbacks.size(), stats());
+    }
+
+    /**
+     * {@link #sweep} for a scheduled executor: never throws, since an exception would cancel every later run
+     * (and no session would ever expire again).
+     */
+    public void sweepSafely() {
+        try {
+            sweep();
+        } catch (RuntimeException | Error e) {
+            LOG.error("feature store: sweep failed; the next one runs as scheduled", e);
+        }
     }
 
     public synchronized Stats stats() {

@@ -17,10 +17,18 @@ final class ProtoMapping {
     private ProtoMapping() {
     }
 
-    static DenoiseSession open(DenoiseSessions sessions, OpenRequest req) {
+    /**
+     * The bidi stream's open message and the unary Open both come here.
+     *
+     * @param unary the unary Open (its own session limit and idle TTL) rather than a Denoise stream
+     */
+    static DenoiseSession open(DenoiseSessions sessions, OpenRequest req, boolean unary) {
         SdException.require(req.hasEncoderHiddenStates(), "encoder_hidden_states: missing tensor");
-        return sessions.open(req.getModel(),
-                TensorCodec.fromProto(req.getEncoderHiddenStates(), "encoder_hidden_states"), req.getCacheBranch());
+        UnetConditioning c = new UnetConditioning(
+                TensorCodec.fromProto(req.getEncoderHiddenStates(), "encoder_hidden_states"),
+                req.hasTextEmbeds() ? TensorCodec.fromProto(req.getTextEmbeds(), "text_embeds") : null,
+                req.hasTimeIds() ? TensorCodec.fromProto(req.getTimeIds(), "time_ids") : null);
+        return sessions.open(req.getModel(), c, req.getCacheBranch(), unary);
     }
 
     static OpenResponse opened(DenoiseSession s) {
@@ -45,7 +53,8 @@ final class ProtoMapping {
     static DescribeResponse describe(UnetStage.Description d) {
         return DescribeResponse.newBuilder().setCacheTensor(d.cacheTensor()).setFullMacs(d.fullMacs())
                 .setShallowMacs(d.shallowMacs()).setExecutionProvider(d.executionProvider())
-                .setFullNodes(d.fullNodes()).setShallowNodes(d.shallowNodes()).build();
+                .setFullNodes(d.fullNodes()).setShallowNodes(d.shallowNodes()).addAllFullInputs(d.fullInputs())
+                .addAllShallowInputs(d.shallowInputs()).setCacheBranches(d.cacheBranches()).build();
     }
 
     static GetStatusResponse status(DenoiseSessions sessions) {

@@ -20,6 +20,14 @@ public interface UnetConfig {
     @WithDefault("16")
     int maxSessions();
 
+    /** Sessions opened by the unary Open, counted apart from streamed generations; more: RESOURCE_EXHAUSTED. */
+    @WithDefault("4")
+    int maxUnarySessions();
+
+    /** A unary session idle this long expires. */
+    @WithDefault("1m")
+    Duration unaryIdleTtl();
+
     /** On shutdown, Denoise streams and unary calls in flight get this long to finish before the server stops. */
     @WithDefault("10s")
     Duration drainTimeout();
@@ -44,6 +52,7 @@ public interface UnetConfig {
 
     default UnetSettings settings() {
         return new UnetSettings(graphCacheDir().filter(s -> !s.isBlank()).map(Path::of), cacheTensor(),
-                new FeatureStore.Limits(featureStore().maxBytes(), featureStore().idleTtl(), maxSessions()));
+                new FeatureStore.Limits(featureStore().maxBytes(), featureStore().idleTtl(), maxSessions(),
+                        maxUnarySessions(), unaryIdleTtl()));
     }
 }

@@ -18,24 +18,37 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
  * One UNet at one DeepCache branch: the full graph (which also returns the cache tensor; its session is shared with
- * the model's other branches through {@link FullUnets}) and the shallow graph (which takes it). float16 models are
- * converted at the boundary; the timestep is encoded the way the export declares it.
+ * the model's other branches through {@link FullUnets}) and the shallow graph (which takes it). Each graph is fed
+ * only the inputs it declares: {@code sample}, {@code timestep}, and the session's {@link Inputs}
+ * ({@code encoder_hidden_states}, and SDXL's {@code text_embeds} and {@code time_ids}); the shallow graph of SDXL's
+ * branches 0-2 declares no {@code encoder_hidden_states}. float16 models are converted at the boundary; the
+ * timestep is encoded the way the export declares it.
  */
 public final class UnetStage implements AutoCloseable {
     public static final String SAMPLE = "sample";
     public static final String TIMESTEP = "timestep";
     public static final String TEXT = "encoder_hidden_states";
+    public static final String TEXT_EMBEDS = "text_embeds";
+    public static final String TIME_IDS = "time_ids";
+    private static final Set<String> CONDITIONING = Set.of(TEXT, TEXT_EMBEDS, TIME_IDS);
     private static final Logger LOG = Logger.getLogger(UnetStage.class);
 
-    /** What Describe reports. MACs are per call at batch 1 and the model's native latent size. */
+    /**
+     * What Describe reports. MACs are per call at batch 1 and the model's native latent size; the inputs are those
+     * each graph declares (the shallow graph's include the cache tensor); cacheBranches is 3 per up block.
+     */
     public record Description(String model, int branch, String cacheTensor, long fullMacs, long shallowMacs,
-                              String executionProvider, int fullNodes, int shallowNodes) {
+                              String executionProvider, int fullNodes, int shallowNodes, List<String> fullInputs,
+                              List<String> shallowInputs, int cacheBranches) {
     }
 
     /** A full step's noise prediction and the feature to cache. */
@@ -44,6 +57,37 @@ public final class UnetStage implements AutoCloseable {
 
     /** A shallow step's noise prediction. */
     public record ShallowRun(FloatTensor noisePred, double runMs) {
+    }
+
+    /**
+     * A session's conditioning as ONNX Runtime tensors in the graph's types, converted once at open, by input
+     * name; closing frees them.
+     */
+    public static final class Inputs implements AutoCloseable {
+        private final Map<String, OnnxTensor> tensors;
+        private final long batch;
+
+        private Inputs(Map<String, OnnxTensor> tensors, long batch) {
+            this.tensors = tensors;
+            this.batch = batch;
+        }
+
+        public long batch() {
+            return batch;
+        }
+
+        OnnxTensor get(String name) {
+            return tensors.get(name);
+        }
+
+        @Override
+        public void close() {
+            tensors.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** The declared element type and shape of a conditioning input. */
+    private record Declared(OnnxJavaType type, long[] shape) {
     }
 
     private final DerivedGraphs.Entry graphs;
@@ -55,11 +99,10 @@ public final class UnetStage implements AutoCloseable {
     private final Description description;
     private final String output;
     private final OnnxJavaType sampleType;
-    private final OnnxJavaType textType;
+    private final Map<String, Declared> conditioning;
     private final TimestepInput fullTimestep;
     private final TimestepInput shallowTimestep;
     private final long channels;
-    private final long textDim;
 
     private UnetStage(String model, DerivedGraphs.Entry graphs, ModelCache<OrtSessions.Loaded>.Lease fullLease,
                       FullUnets ownFulls, OrtSessions.Loaded shallow) throws OrtException {
@@ -69,16 +112,36 @@ public final class UnetStage implements AutoCloseable {
         this.full = fullLease.get();
         this.shallow = shallow;
         DerivedGraphs.Meta m = graphs.meta();
+        List<String> fullInputs = List.copyOf(full.session().getInputNames());
+        List<String> shallowInputs = List.copyOf(shallow.session().getInputNames());
+        checkInputs(fullInputs, "", model);
+        checkInputs(shallowInputs, m.cacheTensor(), model);
         this.description = new Description(model, m.branch(), m.cacheTensor(), m.fullMacs(), m.shallowMacs(),
-                full.provider().id(), m.fullNodes(), m.shallowNodes());
+                full.provider().id(), m.fullNodes(), m.shallowNodes(), fullInputs, shallowInputs, m.cacheBranches());
         this.output = full.session().getOutputNames().iterator().next();
         this.fullOutputs = Set.of(output, m.cacheTensor());
         this.sampleType = TensorCodec.inputType(full.session(), SAMPLE);
-        this.textType = TensorCodec.inputType(full.session(), TEXT);
+        Map<String, Declared> declared = new LinkedHashMap<>();
+        for (String in : fullInputs) {
+            if (CONDITIONING.contains(in)) {
+                declared.put(in, new Declared(TensorCodec.inputType(full.session(), in), TensorCodec.inputShape(full.session(), in)));
+            }
+        }
+        this.conditioning = declared;
         this.fullTimestep = timestepInput(full.session());
-        this.shallowTimestep = timestepInput(shallow.session());
+        this.shallowTimestep = shallowInputs.contains(TIMESTEP) ? timestepInput(shallow.session()) : null;
         this.channels = TensorCodec.inputShape(full.session(), SAMPLE)[1];
-        this.textDim = TensorCodec.inputShape(full.session(), TEXT)[2];
+    }
+
+    /** FAILED_PRECONDITION at load when a graph declares an input no request can fill. */
+    private static void checkInputs(List<String> inputs, String cacheTensor, String model) {
+        for (String in : inputs) {
+            if (!in.equals(SAMPLE) && !in.equals(TIMESTEP) && !CONDITIONING.contains(in) && !in.equals(cacheTensor)) {
+                throw new SdException(SdException.Kind.FAILED_PRECONDITION, "the UNet of model '" + model
+                        + "' declares the input '" + in + "', which sdserve does not feed (it feeds " + SAMPLE + ", "
+                        + TIMESTEP + ", " + TEXT + ", " + TEXT_EMBEDS + " and " + TIME_IDS + "); inputs are " + inputs);
+            }
+        }
     }
 
     /** Loads {@code model}'s UNet for {@code branch} with a full-graph session of its own (tests, tools). */
@@ -144,7 +207,7 @@ public final class UnetStage implements AutoCloseable {
                     + "' input; inputs are " + session.getInputNames());
         }
         TensorInfo t = (TensorInfo) info.getInfo();
-        return new TimestepInput(t.type, t.getShape().length);
+        return TimestepInput.of(t.type, t.getShape());
     }
 
     public Description description() {
@@ -155,15 +218,72 @@ public final class UnetStage implements AutoCloseable {
         return graphs;
     }
 
-    /** The text embeddings as the session input, converted once per session: [batch, sequence, dim]. */
-    public OnnxTensor embeddings(FloatTensor ehs) {
+    /** SD 1.x/2.x: {@link #inputs} for the text embeddings alone. */
+    public Inputs embeddings(FloatTensor ehs) {
+        return inputs(UnetConditioning.text(ehs));
+    }
+
+    /** True when the UNet takes SDXL's extra conditioning ({@code text_embeds}, {@code time_ids}). */
+    public boolean takesSdxlConditioning() {
+        return conditioning.containsKey(TEXT_EMBEDS) || conditioning.containsKey(TIME_IDS);
+    }
+
+    /**
+     * The session's conditioning as the graph's inputs, validated and converted once per session: the text
+     * embeddings [batch, sequence, dim] and, for a UNet that declares them, text_embeds [batch, proj_dim] and
+     * time_ids [batch, 6], of the same batch. INVALID_ARGUMENT naming the field when one is missing, has the wrong
+     * shape or batch, holds NaN/Inf, or is sent to a UNet without that input.
+     */
+    public Inputs inputs(UnetConditioning c) {
+        FloatTensor ehs = c.encoderHiddenStates();
+        SdException.require(ehs != null, TEXT + ": missing tensor");
         long[] s = ehs.shape();
-        SdException.require(s.length == 3 && s[0] > 0 && s[1] > 0, "encoder_hidden_states: expected [batch, sequence, "
+        long textDim = conditioning.containsKey(TEXT) ? lastDim(conditioning.get(TEXT)) : -1;
+        SdException.require(s.length == 3 && s[0] > 0 && s[1] > 0, TEXT + ": expected [batch, sequence, "
                 + textDim + "], got " + Arrays.toString(s));
-        SdException.require(textDim <= 0 || s[2] == textDim, "encoder_hidden_states: this UNet takes "
+        SdException.require(textDim <= 0 || s[2] == textDim, TEXT + ": this UNet takes "
                 + textDim + "-wide embeddings, got " + Arrays.toString(s));
-        SdException.require(ehs.allFinite(), "encoder_hidden_states: contains NaN or Inf");
-        return TensorCodec.toOnnx(ehs, textType);
+        SdException.require(ehs.allFinite(), TEXT + ": contains NaN or Inf");
+        long batch = s[0];
+        checkExtra(TEXT_EMBEDS, c.textEmbeds(), batch, "the pooled text embeddings [batch, proj_dim]");
+        checkExtra(TIME_IDS, c.timeIds(), batch, "[batch, 6] = (orig_h, orig_w, crop_top, crop_left, target_h, target_w)");
+        Map<String, OnnxTensor> out = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Declared> e : conditioning.entrySet()) {
+                FloatTensor value = switch (e.getKey()) {
+                    case TEXT -> ehs;
+                    case TEXT_EMBEDS -> c.textEmbeds();
+                    default -> c.timeIds();
+                };
+                out.put(e.getKey(), TensorCodec.toOnnx(value, e.getValue().type()));
+            }
+        } catch (RuntimeException e) {
+            out.values().forEach(OnnxTensor::close);
+            throw e;
+        }
+        return new Inputs(out, batch);
+    }
+
+    /** Checks SDXL's text_embeds or time_ids: present exactly when the UNet declares it, [batch, declared width]. */
+    private void checkExtra(String name, FloatTensor value, long batch, String what) {
+        Declared d = conditioning.get(name);
+        if (d == null) {
+            SdException.require(value == null, name + ": this UNet has no " + name + " input (it is not an SDXL"
+                    + " UNet); send " + name + " only to SDXL models");
+            return;
+        }
+        SdException.require(value != null, name + ": missing; this SDXL UNet needs " + what + " at open");
+        long width = lastDim(d);
+        long[] s = value.shape();
+        SdException.require(s.length == 2 && (width <= 0 || s[1] == width), name + ": expected [batch, "
+                + (width > 0 ? width : "n") + "], got " + Arrays.toString(s));
+        SdException.require(s[0] == batch, name + ": batch " + s[0] + " does not match the " + TEXT + " batch "
+                + batch);
+        SdException.require(value.allFinite(), name + ": contains NaN or Inf");
+    }
+
+    private static long lastDim(Declared d) {
+        return d.shape().length == 0 ? -1 : d.shape()[d.shape().length - 1];
     }
 
     /** Checks a sample against the model and the session's batch: [batch, channels, h, w], h and w multiples of 8. */
@@ -173,7 +293,7 @@ public final class UnetStage implements AutoCloseable {
                 + Arrays.toString(s));
         SdException.require(channels <= 0 || s[1] == channels, "sample: this UNet takes " + channels
                 + " latent channels, got " + Arrays.toString(s));
-        SdException.require(s[0] == batch, "sample: batch " + s[0] + " does not match the encoder_hidden_states"
+        SdException.require(s[0] == batch, "sample: batch " + s[0] + " does not match the " + TEXT
                 + " batch " + batch);
         SdException.require(s[2] > 0 && s[3] > 0 && s[2] % 8 == 0 && s[3] % 8 == 0,
                 "sample: height and width must be positive multiples of 8, got " + s[2] + "x" + s[3]);
@@ -181,18 +301,15 @@ public final class UnetStage implements AutoCloseable {
     }
 
     /** Runs the full graph; the caller owns the returned feature. */
-    public FullRun runFull(FloatTensor sample, double[] t, OnnxTensor ehs) {
+    public FullRun runFull(FloatTensor sample, double[] t, Inputs in) {
         try (OnnxTensor x = TensorCodec.toOnnx(sample, sampleType);
              OnnxTensor ts = fullTimestep.toOnnx(t, (int) sample.dim(0))) {
             long t0 = System.nanoTime();
-            OrtSession.Result r = full.session().run(Map.of(SAMPLE, x, TIMESTEP, ts, TEXT, ehs), fullOutputs);
+            OrtSession.Result r = full.session().run(feed(description.fullInputs(), x, ts, in, null), fullOutputs);
             double runMs = (System.nanoTime() - t0) / 1e6;
             try {
                 FloatTensor noise = TensorCodec.fromOnnx(r.get(output).orElseThrow());
-                OnnxTensor cache = (OnnxTensor) r.get(description.cacheTensor()).orElseThrow();
-                TensorInfo info = cache.getInfo();
-                long bytes = info.getNumElements() * info.type.size;
-                return new FullRun(noise, new Feature(cache, r, sample.shape(), bytes), runMs);
+                return new FullRun(noise, Feature.keepOnly(r, description.cacheTensor(), sample.shape()), runMs);
             } catch (RuntimeException e) {
                 r.close();
                 throw e;
@@ -203,21 +320,36 @@ public final class UnetStage implements AutoCloseable {
     }
 
     /** Runs the shallow graph on a feature cached from a full step on a sample of the same shape. */
-    public ShallowRun runShallow(FloatTensor sample, double[] t, OnnxTensor ehs, Feature cached) {
+    public ShallowRun runShallow(FloatTensor sample, double[] t, Inputs in, Feature cached) {
         SdException.require(Arrays.equals(sample.shape(), cached.sampleShape()), "sample: shape "
                 + Arrays.toString(sample.shape()) + " differs from the sample the cached feature was computed on "
                 + Arrays.toString(cached.sampleShape()) + "; run a FULL step after changing the size");
         try (OnnxTensor x = TensorCodec.toOnnx(sample, sampleType);
-             OnnxTensor ts = shallowTimestep.toOnnx(t, (int) sample.dim(0))) {
+             OnnxTensor ts = shallowTimestep == null ? null : shallowTimestep.toOnnx(t, (int) sample.dim(0))) {
             long t0 = System.nanoTime();
-            try (OrtSession.Result r = shallow.session().run(
-                    Map.of(SAMPLE, x, TIMESTEP, ts, TEXT, ehs, description.cacheTensor(), cached.tensor()))) {
+            try (OrtSession.Result r = shallow.session().run(feed(description.shallowInputs(), x, ts, in, cached.tensor()))) {
                 double runMs = (System.nanoTime() - t0) / 1e6;
                 return new ShallowRun(TensorCodec.fromOnnx(r.get(0)), runMs);
             }
         } catch (OrtException e) {
             throw SdException.internal("UNet shallow step failed: " + e.getMessage(), e);
         }
+    }
+
+    /** The feeds of a graph: exactly the inputs it declares. */
+    private Map<String, OnnxTensor> feed(List<String> declared, OnnxTensor sample, OnnxTensor timestep, Inputs in,
+                                         OnnxTensor cached) {
+        Map<String, OnnxTensor> feeds = new HashMap<>();
+        for (String name : declared) {
+            OnnxTensor v = switch (name) {
+                case SAMPLE -> sample;
+                case TIMESTEP -> timestep;
+                default -> name.equals(description.cacheTensor()) && cached != null ? cached : in.get(name);
+            };
+            if (v == null) throw SdException.internal("no value for the UNet input '" + name + "'", null);
+            feeds.put(name, v);
+        }
+        return feeds;
     }
 
     @Override

@@ -91,6 +91,44 @@ class DenoiseSessionsTest {
         assertEquals(0, sessions.store().stats().sessions());
     }
 
+    /** A FULL step still returns its prediction when its feature cannot be cached; the next SHALLOW runs FULL. */
+    @Test
+    void aFullStepWithAFullStoreReturnsItsPrediction() {
+        FloatTensor sample = tensor(CASE.resolve("sample.f32"));
+        FloatTensor expected = tensor(CASE.resolve("out_sample.f32"));
+        try (DenoiseSession a = open(); DenoiseSession b = open()) {
+            a.step(sample, 981, DenoiseSession.Mode.FULL);
+            try (FeatureStore.Pin inUse = sessions.store().acquire(a.id()).orElseThrow()) { // a's step is running
+                DenoiseSession.StepResult full = b.step(sample, 981, DenoiseSession.Mode.FULL);
+                assertEquals(DenoiseSession.Mode.FULL, full.modeRun());
+                assertTrue(full.noisePred().maxAbsDiff(expected) < 2e-5);
+                DenoiseSession.StepResult next = b.step(sample, 981, DenoiseSession.Mode.SHALLOW);
+                assertEquals(DenoiseSession.Mode.FULL, next.modeRun(), "nothing was cached: runs FULL and says so");
+                assertFalse(next.cacheHit());
+                assertTrue(next.noisePred().maxAbsDiff(expected) < 2e-5);
+            }
+        }
+    }
+
+    @Test
+    void unaryOpensHaveTheirOwnLimit() {
+        FloatTensor ehs = tensor(CASE.resolve("encoder_hidden_states.f32"));
+        try (DenoiseSession streamed = open()) {
+            // the test store: 3 streamed sessions, min(4, 3) = 3 unary ones
+            List<DenoiseSession> unary = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) unary.add(sessions.open("", ehs, 0, true));
+                assertEquals(SdException.Kind.RESOURCE_EXHAUSTED,
+                        assertThrows(SdException.class, () -> sessions.open("", ehs, 0, true)).kind());
+                try (DenoiseSession s2 = open(); DenoiseSession s3 = open()) {
+                    assertEquals(3 + 3, sessions.store().stats().sessions(), "scripts did not lock generations out");
+                }
+            } finally {
+                unary.forEach(DenoiseSession::close);
+            }
+        }
+    }
+
     @Test
     void closedAndUnknownSessionsAreNotFoundAndTheSessionCountIsBounded() {
         DenoiseSession a = open();

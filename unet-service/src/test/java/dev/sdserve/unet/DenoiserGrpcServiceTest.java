@@ -167,6 +167,60 @@ class DenoiserGrpcServiceTest {
         }
     }
 
+    /** SDXL over gRPC: text_embeds and time_ids sent once at open (unary and stream), Describe reports the graphs. */
+    @Test
+    void sdxlSessionsTakeTheirConditioningAtOpen() throws Exception {
+        Path dir = UnetSdxlTest.caseDir("euler_p1nocfg_dc3");
+        UnetConditioning c = UnetSdxlTest.conditioning(dir, false);
+        OpenRequest sdxl = OpenRequest.newBuilder().setModel("tiny-sdxl")
+                .setEncoderHiddenStates(TensorCodec.toProto(c.encoderHiddenStates()))
+                .setTextEmbeds(TensorCodec.toProto(c.textEmbeds())).setTimeIds(TensorCodec.toProto(c.timeIds())).build();
+        StepRequest step = StepRequest.newBuilder().setTimestep(951).setMode(StepMode.FULL)
+                .setSample(TensorCodec.toProto(tensor(dir.resolve("latents_init.f32")))).build();
+        String id = unary.open(sdxl).getSessionId();
+        FloatTensor full;
+        try {
+            full = TensorCodec.fromProto(unary.step(step.toBuilder().setSessionId(id).build()).getNoisePred(), "noise_pred");
+            StepResponse shallow = unary.step(step.toBuilder().setSessionId(id).setMode(StepMode.SHALLOW).build());
+            assertTrue(shallow.getCacheHit());
+            assertTrue(TensorCodec.fromProto(shallow.getNoisePred(), "noise_pred").maxAbsDiff(full) < 1e-5);
+        } finally {
+            unary.close(CloseRequest.newBuilder().setSessionId(id).build());
+        }
+        // the stream's open message takes the same fields
+        LinkedBlockingQueue<Object> replies = new LinkedBlockingQueue<>();
+        StreamObserver<DenoiseRequest> requests = DenoiserGrpc.newStub(channel).denoise(new StreamObserver<>() {
+            public void onNext(DenoiseResponse r) { replies.add(r); }
+            public void onError(Throwable t) { replies.add(t); }
+            public void onCompleted() { replies.add("completed"); }
+        });
+        requests.onNext(DenoiseRequest.newBuilder().setOpen(sdxl).build());
+        DenoiseResponse opened = (DenoiseResponse) replies.poll(120, TimeUnit.SECONDS);
+        assertEquals("/up_blocks.2/resnets.1/Div_output_0", opened.getOpened().getUnet().getCacheTensor());
+        requests.onNext(DenoiseRequest.newBuilder().setStep(step).build());
+        StepResponse streamed = ((DenoiseResponse) replies.poll(60, TimeUnit.SECONDS)).getStep();
+        assertEquals(0f, TensorCodec.fromProto(streamed.getNoisePred(), "noise_pred").maxAbsDiff(full));
+        requests.onCompleted();
+        assertEquals("completed", replies.poll(30, TimeUnit.SECONDS));
+
+        var d = unary.describe(DescribeRequest.newBuilder().setModel("tiny-sdxl").setCacheBranch(0).build());
+        assertEquals(9, d.getCacheBranches());
+        assertEquals(java.util.List.of("sample", "timestep", "encoder_hidden_states", "text_embeds", "time_ids"), d.getFullInputsList());
+        assertFalse(d.getShallowInputsList().contains("encoder_hidden_states"), d.getShallowInputsList().toString());
+        assertEquals(12, unary.describe(DescribeRequest.newBuilder().setCacheBranch(0).build()).getCacheBranches());
+
+        assertTrue(assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.open(sdxl.toBuilder().clearTextEmbeds().build()))
+                .startsWith("text_embeds: missing"));
+        assertTrue(assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.open(sdxl.toBuilder().clearTimeIds().build()))
+                .startsWith("time_ids: missing"));
+        assertTrue(assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.open(sdxl.toBuilder().setCacheBranch(9).build()))
+                .startsWith("cache_branch: 9 is out of range 0..8"));
+        assertTrue(assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.open(openRequest().toBuilder()
+                .setTextEmbeds(sdxl.getTextEmbeds()).build())).startsWith("text_embeds: this UNet has no text_embeds input"));
+        assertTrue(assertCode(Status.Code.INVALID_ARGUMENT, () -> unary.open(openRequest().toBuilder()
+                .setTimeIds(sdxl.getTimeIds()).build())).startsWith("time_ids: this UNet has no time_ids input"));
+    }
+
     static String assertCode(Status.Code code, Runnable call) {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
         assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());

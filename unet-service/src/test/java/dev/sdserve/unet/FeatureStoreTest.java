@@ -104,19 +104,89 @@ class FeatureStoreTest {
     }
 
     @Test
-    void fullStoreAndTooManySessionsAreResourceExhausted() throws Exception {
+    void tooManySessionsAreResourceExhaustedAndAFullStoreOnlySkipsCaching() throws Exception {
         FeatureStore s = store(100, 2);
         String a = s.open(() -> { });
         String b = s.open(() -> { });
         assertEquals(SdException.Kind.RESOURCE_EXHAUSTED, assertThrows(SdException.class, () -> s.open(() -> { })).kind());
-        s.put(a, feature(80));
+        assertTrue(s.put(a, feature(80)));
         FeatureStore.Pin pinned = s.acquire(a).orElseThrow(); // a step is using it: not evictable
-        SdException full = assertThrows(SdException.class, () -> s.put(b, feature(40)));
-        assertEquals(SdException.Kind.RESOURCE_EXHAUSTED, full.kind());
+        assertFalse(s.put(b, feature(40)), "no room: not cached, and no error for the FULL step");
         assertEquals(1, freed.get()); // the rejected feature was freed
+        assertTrue(s.acquire(b).isEmpty(), "b's next SHALLOW step is a miss (runs FULL)");
         pinned.close();
-        s.put(b, feature(40)); // now a's feature is evictable
-        assertEquals(SdException.Kind.RESOURCE_EXHAUSTED,
-                assertThrows(SdException.class, () -> s.put(b, feature(101))).kind());
+        assertTrue(s.put(b, feature(40))); // now a's feature is evictable
+        assertFalse(s.put(b, feature(101)), "larger than the whole budget: never cached");
+        assertEquals(0, s.stats().entries(), "a evicted for b's 40, then b's 101 not cached");
+    }
+
+    @Test
+    void aFailingExpiryCallbackStopsNeitherTheOthersNorLaterSweeps() throws Exception {
+        FeatureStore s = store(100, 16);
+        AtomicInteger expired = new AtomicInteger();
+        s.open(() -> {
+            throw new IllegalStateException("callback bug");
+        });
+        s.open(expired::incrementAndGet);
+        now.addAndGet(Duration.ofSeconds(61).toNanos());
+        s.sweepSafely();
+        assertEquals(1, expired.get(), "the second session still expired");
+        String later = s.open(expired::incrementAndGet);
+        now.addAndGet(Duration.ofSeconds(61).toNanos());
+        s.sweepSafely();
+        assertEquals(2, expired.get(), "the next sweep ran");
+        assertFalse(s.isOpen(later));
+        assertEquals(3, s.stats().expired());
+    }
+
+    @Test
+    void aScheduledSweepSurvivesAFailingCallback() throws Exception {
+        FeatureStore s = store(100, 16);
+        AtomicInteger expired = new AtomicInteger();
+        var exec = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            s.open(() -> {
+                throw new IllegalStateException("callback bug");
+            });
+            now.addAndGet(Duration.ofSeconds(61).toNanos());
+            var task = exec.scheduleAtFixedRate(s::sweepSafely, 0, 20, java.util.concurrent.TimeUnit.MILLISECONDS);
+            Thread.sleep(200);
+            s.open(expired::incrementAndGet);
+            now.addAndGet(Duration.ofSeconds(61).toNanos());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (expired.get() == 0 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertEquals(1, expired.get(), "sessions still expire after a callback threw");
+            assertFalse(task.isDone());
+        } finally {
+            exec.shutdownNow();
+        }
+    }
+
+    @Test
+    void unarySessionsHaveTheirOwnLimitAndAShorterTtl() throws Exception {
+        FeatureStore s = new FeatureStore(new FeatureStore.Limits(100, Duration.ofMinutes(10), 3, 2,
+                Duration.ofSeconds(30)), now::get);
+        String u1 = s.openUnary(() -> { });
+        s.openUnary(() -> { });
+        SdException e = assertThrows(SdException.class, () -> s.openUnary(() -> { }));
+        assertEquals(SdException.Kind.RESOURCE_EXHAUSTED, e.kind());
+        assertTrue(e.getMessage().contains("sd.unet.max-unary-sessions=2"), e.getMessage());
+        String streamed = s.open(() -> { }); // unary sessions do not use up the streamed generations' budget
+        s.open(() -> { });
+        s.open(() -> { });
+        assertEquals(5, s.stats().sessions());
+        now.addAndGet(Duration.ofSeconds(31).toNanos());
+        s.sweep();
+        assertFalse(s.isOpen(u1), "unary sessions expire after 30 s idle");
+        assertTrue(s.isOpen(streamed), "streamed ones keep their 10 min");
+        assertEquals(3, s.stats().sessions());
+        s.openUnary(() -> { });
+    }
+
+    @Test
+    void defaultUnaryLimitsAreSmaller() {
+        FeatureStore.Limits l = new FeatureStore.Limits(100, Duration.ofMinutes(10), 16);
+        assertEquals(4, l.maxUnarySessions());
+        assertEquals(Duration.ofMinutes(1), l.unaryIdleTtl());
     }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
-import ai.onnxruntime.OnnxTensor;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.ModelFolder;
 import dev.sdserve.runtime.RuntimeOptions;
@@ -38,7 +37,7 @@ class ModelVariantsTest {
         Path dir = TinyUnet.unetCase(id);
         FloatTensor sample = tensor(dir.resolve("sample.f32"));
         double[] t = TinyUnet.timesteps(dir);
-        try (OnnxTensor ehs = stage.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+        try (UnetStage.Inputs ehs = stage.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
             UnetStage.FullRun full = stage.runFull(sample, t, ehs);
             try (Feature f = full.feature()) {
                 return new FloatTensor[] {full.noisePred(), stage.runShallow(sample, t, ehs, f).noisePred()};

@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.sdserve.runtime.OrtSessions;
+import dev.sdserve.runtime.RuntimeOptions;
+import dev.sdserve.runtime.TensorCodec;
+import java.util.Map;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.SdException;
 import java.nio.file.Path;
@@ -28,7 +35,7 @@ class UnetStageTest {
     void fullGraphMatchesTorchOutputAndCacheFeature(String id) {
         Path dir = TinyUnet.unetCase(id);
         FloatTensor sample = tensor(dir.resolve("sample.f32"));
-        try (OnnxTensor ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+        try (UnetStage.Inputs ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
             UnetStage.FullRun r = branch0.runFull(sample, TinyUnet.timesteps(dir), ehs);
             try (Feature f = r.feature()) {
                 assertTrue(r.noisePred().maxAbsDiff(tensor(dir.resolve("out_sample.f32"))) < 2e-5);
@@ -37,13 +44,48 @@ class UnetStageTest {
         }
     }
 
+    /** A stored feature keeps only its counted tensor alive: the rest of the ORT result is freed at once. */
+    @Test
+    void aFeatureKeepsOnlyItsCountedTensorOfTheRunResult() throws Exception {
+        Path dir = TinyUnet.unetCase("unet_0");
+        FloatTensor sample = tensor(dir.resolve("sample.f32"));
+        String cut = branch0.description().cacheTensor();
+        try (OrtSessions.Loaded full = UnetStage.open(branch0.graphs().full(), branch0.graphs().fullWeightsFolder(),
+                RuntimeOptions.defaults());
+             OnnxTensor x = TensorCodec.toOnnx(sample, full.session(), UnetStage.SAMPLE);
+             OnnxTensor t = UnetStage.timestepInput(full.session()).toOnnx(TinyUnet.timesteps(dir), (int) sample.dim(0));
+             UnetStage.Inputs ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+            OrtSession.Result r = full.session().run(Map.of(UnetStage.SAMPLE, x, UnetStage.TIMESTEP, t, UnetStage.TEXT,
+                    ehs.get(UnetStage.TEXT)));
+            OnnxValue outSample = r.get("out_sample").orElseThrow();
+            assertTrue(r.size() >= 2, "the full graph returns out_sample and the cut tensors");
+            Feature f = Feature.keepOnly(r, cut, sample.shape());
+            for (Map.Entry<String, OnnxValue> e : r) {
+                assertEquals(!e.getKey().equals(cut), e.getValue().isClosed(), e.getKey());
+            }
+            assertTrue(outSample.isClosed(), "out_sample is freed, not kept alive by the feature");
+            TensorInfo info = f.tensor().getInfo();
+            assertEquals(info.getNumElements() * 4, f.bytes(), "bytes = the one tensor kept");
+            assertTrue(TinyUnet.copy(f.tensor()).maxAbsDiff(tensor(dir.resolve("cache_feature.f32"))) < 2e-5);
+            f.close();
+            assertTrue(f.tensor().isClosed());
+        }
+        UnetStage.FullRun run;
+        try (UnetStage.Inputs ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+            run = branch0.runFull(sample, TinyUnet.timesteps(dir), ehs);
+        }
+        try (Feature f = run.feature()) {
+            assertEquals(f.tensor(), f.owner(), "runFull's feature owns only its tensor");
+        }
+    }
+
     @Test
     void shallowStepOnAnEarlierFullStepMatchesDeepCachePartial() {
         Path dir = TinyUnet.unetCase("deepcache_partial_0");
         FloatTensor sampleA = tensor(dir.resolve("sample_a.f32"));
         FloatTensor sampleB = tensor(dir.resolve("sample_b.f32"));
-        try (OnnxTensor ehsA = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states_a.f32")));
-             OnnxTensor ehsB = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states_b.f32")))) {
+        try (UnetStage.Inputs ehsA = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states_a.f32")));
+             UnetStage.Inputs ehsB = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states_b.f32")))) {
             UnetStage.FullRun a = branch0.runFull(sampleA, new double[] {901}, ehsA);
             try (Feature cached = a.feature()) {
                 assertTrue(a.noisePred().maxAbsDiff(tensor(dir.resolve("out_sample_a_full.f32"))) < 2e-5);
@@ -64,7 +106,7 @@ class UnetStageTest {
             Path dir = TinyUnet.unetCase("unet_2");
             FloatTensor sample = tensor(dir.resolve("sample.f32"));
             double[] t = TinyUnet.timesteps(dir);
-            try (OnnxTensor ehs = stage.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
+            try (UnetStage.Inputs ehs = stage.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")))) {
                 UnetStage.FullRun full = stage.runFull(sample, t, ehs);
                 try (Feature f = full.feature()) {
                     FloatTensor shallow = stage.runShallow(sample, t, ehs, f).noisePred();
@@ -73,6 +115,27 @@ class UnetStageTest {
             }
             UnetStage.Description d = stage.description();
             assertTrue(d.shallowNodes() < d.fullNodes() && d.shallowMacs() < d.fullMacs() && d.shallowMacs() > 0, d.toString());
+        }
+    }
+
+    /**
+     * The README's MAC figures for tiny-sd15 at 32x32 (full 1.022 GMAC; shallow 0.126, 0.362, 0.706 for branches
+     * 0, 1, 3), from Describe and from tools/reference/unet_macs.py, an independent count from the UNet's config.
+     */
+    @Test
+    void macsMatchTheReadmeAndTheIndependentCount() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode ref = dev.sdserve.runtime.Json.MAPPER.readTree(
+                Path.of("..", "tools", "reference", "unet_macs.json").toFile());
+        assertEquals("tiny-sd15", ref.path("model").asText());
+        Map<Integer, Double> readmeShallow = Map.of(0, 0.126, 1, 0.362, 3, 0.706);
+        for (com.fasterxml.jackson.databind.JsonNode row : ref.path("branches")) {
+            int branch = row.path("branch").asInt();
+            UnetStage.Description d = TinyUnet.shared(branch).description();
+            assertEquals(1.022, Math.round(d.fullMacs() / 1e6) / 1e3, 0.0, "README: full 1.022 GMAC");
+            assertEquals(readmeShallow.get(branch), Math.round(d.shallowMacs() / 1e6) / 1e3, 0.0, "README, branch " + branch);
+            assertEquals(row.path("full_macs").asDouble(), d.fullMacs(), 1e-3 * d.fullMacs(), "reference, full");
+            assertEquals(row.path("shallow_macs").asDouble(), d.shallowMacs(), 1e-3 * d.shallowMacs(),
+                    "reference, branch " + branch);
         }
     }
 
@@ -102,7 +165,7 @@ class UnetStageTest {
         assertInvalid(() -> branch0.embeddings(FloatTensor.of(new long[] {2, 77, 32}, inf)),
                 "encoder_hidden_states: contains NaN or Inf");
         Path dir = TinyUnet.unetCase("unet_0");
-        try (OnnxTensor ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")));
+        try (UnetStage.Inputs ehs = branch0.embeddings(tensor(dir.resolve("encoder_hidden_states.f32")));
              Feature f = branch0.runFull(tensor(dir.resolve("sample.f32")), new double[] {981}, ehs).feature()) {
             assertInvalid(() -> branch0.runShallow(FloatTensor.zeros(2, 4, 24, 32), new double[] {981}, ehs, f),
                     "differs from the sample the cached feature");

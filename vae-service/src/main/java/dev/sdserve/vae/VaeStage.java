@@ -1,27 +1,36 @@
 package dev.sdserve.vae;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.ModelFolder;
+import dev.sdserve.runtime.OnnxInputs;
 import dev.sdserve.runtime.OrtSessions;
 import dev.sdserve.runtime.Png;
 import dev.sdserve.runtime.RuntimeOptions;
 import dev.sdserve.runtime.SdException;
 import dev.sdserve.runtime.TensorCodec;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * The VAE of one model: {@code vae_decoder} (latents to images) and, loaded on first use, {@code vae_encoder}
- * (images to the latent mean, for img2img). Thread-safe: ONNX Runtime sessions may run concurrently.
+ * (images to the latent mean, for img2img). The latent scaling factor comes from the VAE's config (0.18215 on
+ * SD 1.x/2.x, 0.13025 on SDXL). A float16 export runs in float32 unless its config says {@code force_upcast: false}
+ * (diffusers' default is true: SDXL's VAE overflows in float16), see {@link Float32Upcast}. Thread-safe: ONNX
+ * Runtime sessions may run concurrently.
  */
 public final class VaeStage implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(VaeStage.class);
     private final ModelFolder model;
     private final RuntimeOptions options;
     private final VaeLimits limits;
@@ -41,7 +50,24 @@ public final class VaeStage implements AutoCloseable {
 
     /** Loads the decoder of {@code model}; NOT_FOUND when it has no {@code vae_decoder/model.onnx}. */
     public static VaeStage load(ModelFolder model, RuntimeOptions options, VaeLimits limits) {
-        return new VaeStage(model, options, limits, OrtSessions.open(model.onnx(ModelFolder.Part.VAE_DECODER), options));
+        return new VaeStage(model, options, limits, open(model, ModelFolder.Part.VAE_DECODER, options));
+    }
+
+    /**
+     * Opens a VAE part; one whose first input is float16 is upcast to float32 first unless its config sets
+     * {@code force_upcast} to false.
+     */
+    static OrtSessions.Loaded open(ModelFolder model, ModelFolder.Part part, RuntimeOptions options) {
+        Path onnx = model.onnx(part);
+        boolean forceUpcast = model.config(part).path("force_upcast").asBoolean(true);
+        String first = OnnxInputs.of(onnx).keySet().stream().findFirst().orElse("");
+        if (!forceUpcast || !"float16".equals(OnnxInputs.dtype(onnx, first).orElse(""))) {
+            return OrtSessions.open(onnx, options);
+        }
+        ModelProto m = Float32Upcast.parse(onnx);
+        LOG.infof("%s of %s is float16: upcast to float32 (force_upcast)", part.dir, model.name());
+        return OrtSessions.open(Float32Upcast.upcast(m, onnx.getParent()).toByteArray(), onnx.getParent(), onnx,
+                options, o -> { });
     }
 
     /** The latent scaling factor from the model's config (0.18215 for SD 1.x and 2.x). */
@@ -55,6 +81,11 @@ public final class VaeStage implements AutoCloseable {
 
     public ModelFolder model() {
         return model;
+    }
+
+    /** The element type the decoder computes in, as its session declares its input (FLOAT after an upcast). */
+    public OnnxJavaType decoderType() {
+        return TensorCodec.inputType(decoder.session(), decoder.session().getInputNames().iterator().next());
     }
 
     /** The execution provider the decoder runs on (cpu, cuda, coreml). */
@@ -152,7 +183,7 @@ public final class VaeStage implements AutoCloseable {
 
     private synchronized OrtSessions.Loaded encoder() {
         if (encoder == null) {
-            encoder = OrtSessions.open(model.onnx(ModelFolder.Part.VAE_ENCODER), options);
+            encoder = open(model, ModelFolder.Part.VAE_ENCODER, options);
         }
         return encoder;
     }

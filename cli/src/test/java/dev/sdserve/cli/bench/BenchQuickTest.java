@@ -2,6 +2,7 @@ package dev.sdserve.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sdserve.cli.SdCli;
@@ -68,11 +69,10 @@ class BenchQuickTest {
         assertEquals(20, json.path("steps").asInt());
         assertTrue(!json.path("cpu").asText().isBlank());
         assertTrue(json.has("split_over_inprocess"));
-        if (split) {
-            positive(json, "split_over_inprocess", "");
-            // the same inputs through the services give the same image
-            assertEquals(Psnr.IDENTICAL_DB, json.path("split_psnr_db_vs_inprocess").asDouble(), 1e-9);
-        }
+        // DeepCache N=3 runs a shallow graph of ~12 % of the full MACs on 2 of 3 calls: from the calls' own costs it
+        // must beat no cache (a ratio of costs measured in the same run, not a wall-clock target)
+        double n3 = json.path("unet_loop_speedup_from_call_costs").path("N3").asDouble(Double.NaN);
+        assertTrue(n3 > 1.0, "DeepCache N=3 is not faster than no cache: unet_loop_speedup_from_call_costs.N3 = " + n3);
         JsonNode baseline = json.path("runs").path("baseline");
         assertEquals(21, baseline.path("full_calls").asInt(), "20 PLMS steps are 21 UNet calls");
         assertEquals(5, json.path("runs").path("N5").path("full_calls").asInt());
@@ -81,6 +81,12 @@ class BenchQuickTest {
         assertTrue(md.contains("| N=5 uniform, branch 1 |") && md.contains("one timed run per configuration"), md);
         Png.Rgb chart = Png.decode(Files.readAllBytes(out.resolve("bench.png")), "bench.png", 1L << 24);
         assertEquals(BenchChart.WIDTH, chart.width());
+
+        assumeTrue(split, "split phase skipped: the services' jars are missing (" + ServiceProcesses.missing(project)
+                + "); run `mvn -pl text-encoder-service,unet-service,vae-service,orchestrator -am package -DskipTests`");
+        positive(json, "split_over_inprocess", "");
+        // the same inputs through the services give the same image
+        assertEquals(Psnr.IDENTICAL_DB, json.path("split_psnr_db_vs_inprocess").asDouble(), 1e-9);
     }
 
     private static void positive(JsonNode parent, String key, String where) {

@@ -1,6 +1,7 @@
 package dev.sdserve.orchestrator.pipeline;
 
 import dev.sdserve.runtime.FloatTensor;
+import dev.sdserve.runtime.SdException;
 
 /**
  * The img2img input: an encoded image file (PNG/JPEG) or float pixels [1 or n, 3, H, W] in [0,1] (exactly one
@@ -10,7 +11,7 @@ public record InitImage(byte[] encoded, FloatTensor pixels, double strength) {
 
     public InitImage {
         if ((encoded == null) == (pixels == null)) {
-            throw new IllegalArgumentException("init_image: give exactly one of encoded_image and pixels");
+            throw SdException.invalid("init_image: give exactly one of encoded_image and pixels");
         }
     }
 

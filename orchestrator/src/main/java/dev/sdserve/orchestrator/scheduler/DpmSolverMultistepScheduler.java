@@ -5,7 +5,8 @@ import dev.sdserve.runtime.SdException;
 
 /**
  * diffusers' DPMSolverMultistepScheduler with its defaults: DPM-Solver++ (Lu et al. 2022, arXiv:2211.01095),
- * data prediction, solver order 2 ("DPM++ 2M"), midpoint (or heun) second-order update, lower_order_final.
+ * data prediction, solver order 2 ("DPM++ 2M"), midpoint (or heun) second-order update, lower_order_final;
+ * with {@code use_karras_sigmas} the σ are Karras et al.'s ("DPM++ 2M Karras", {@link KarrasSigmas}).
  * Works in λ = log(α/σ) with α = 1/sqrt(σ² + 1), σ_t = σ α.
  *
  * <p>Private state: the last two data predictions x̂_0 ({@code m0} newest) and how many lower-order warm-up
@@ -20,6 +21,7 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
     private final boolean lowerOrderFinal;
     private final boolean eulerAtFinal;
     private final boolean finalSigmaZero;
+    private final boolean karras;
     private final double[] timesteps;
     private final float[] sigmas;
     private final StepCursor cursor;
@@ -35,24 +37,42 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
         this.lowerOrderFinal = c.lower_order_final();
         this.eulerAtFinal = c.euler_at_final();
         this.finalSigmaZero = "zero".equals(c.final_sigmas_type());
+        this.karras = c.use_karras_sigmas();
         NoiseSchedule schedule = NoiseSchedule.of(c);
         TimestepSpacing spacing = TimestepSpacing.parse(c.timestep_spacing(), NAME);
         TimestepSpacing.requireSteps(steps, c.num_train_timesteps());
-        long[] ts = timesteps(spacing, c, steps, lastTimestep(schedule, c.lambda_min_clipped()));
         float[] table = schedule.sigmas();
-        this.timesteps = new double[ts.length];
-        this.sigmas = new float[ts.length + 1];
-        for (int i = 0; i < ts.length; i++) {
-            timesteps[i] = ts[i];
-            sigmas[i] = (float) NoiseSchedule.interp(ts[i], table);
+        this.timesteps = new double[steps];
+        this.sigmas = new float[steps + 1];
+        if (karras) {
+            karrasSigmas(KarrasSigmas.range(c, table[0], table[table.length - 1]), table);
+        } else {
+            long[] ts = timesteps(spacing, c, steps, lastTimestep(schedule, c.lambda_min_clipped()));
+            for (int i = 0; i < steps; i++) {
+                timesteps[i] = ts[i];
+                sigmas[i] = (float) NoiseSchedule.interp(ts[i], table);
+            }
         }
-        sigmas[ts.length] = finalSigmaZero ? 0f : table[0];
+        sigmas[steps] = finalSigmaZero ? 0f : table[0];
         this.cursor = new StepCursor(timesteps);
+    }
+
+    /**
+     * use_karras_sigmas: σ spaced as Karras et al. over the whole train range (or the config's sigma_min/sigma_max),
+     * each timestep the log-σ interpolated train timestep of its σ, rounded (so repeats are possible at many steps).
+     */
+    private void karrasSigmas(KarrasSigmas range, float[] table) {
+        double[] karrasSigma = range.sigmas(timesteps.length);
+        float[] logTable = KarrasSigmas.logSigmas(table);
+        for (int i = 0; i < timesteps.length; i++) {
+            timesteps[i] = Math.rint(KarrasSigmas.timestep(karrasSigma[i], logTable));
+            sigmas[i] = (float) karrasSigma[i];
+        }
     }
 
     private static void validate(SchedulerConfig c) {
         c.requireValidBase(NAME);
-        SigmaScheduler.requireLinearSigmas(c, NAME);
+        SigmaScheduler.requireKarrasOrLinearSigmas(c, NAME);
         SchedulerConfig.oneOf(c.algorithm_type(), "algorithm_type", NAME, "dpmsolver++");
         SchedulerConfig.oneOf(c.solver_type(), "solver_type", NAME, "midpoint", "heun");
         SchedulerConfig.supported(c.solver_order() == 1 || c.solver_order() == 2, "solver_order", c.solver_order(), NAME);
@@ -100,6 +120,11 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
     @Override
     public double[] timesteps() {
         return timesteps.clone();
+    }
+
+    /** σ of every step and the final σ (for the fixture tests). */
+    float[] sigmas() {
+        return sigmas.clone();
     }
 
     @Override
@@ -194,6 +219,6 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
 
     @Override
     public String displayName() {
-        return "DPM++ 2M";
+        return karras ? "DPM++ 2M Karras" : "DPM++ 2M";
     }
 }

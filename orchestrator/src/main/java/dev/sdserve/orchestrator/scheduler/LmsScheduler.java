@@ -18,16 +18,19 @@ public final class LmsScheduler extends SigmaScheduler {
     private static final int ORDER = 4;
 
     private final PredictionType prediction;
+    private final String displayName;
     private final Deque<float[]> derivatives = new ArrayDeque<>();
 
     public LmsScheduler(SchedulerConfig c, int steps) {
-        super(validated(c), sigmaTimesteps(c, steps, NAME, false), false);
+        super(validated(c), sigmaTimesteps(c, steps, NAME, false), false,
+                c.use_karras_sigmas() ? Spacing.KARRAS : Spacing.INTERPOLATED);
         this.prediction = PredictionType.parse(c.prediction_type(), NAME, PredictionType.values());
+        this.displayName = c.use_karras_sigmas() ? "LMS Karras" : "LMS";
     }
 
     private static SchedulerConfig validated(SchedulerConfig c) {
         c.requireValidBase(NAME);
-        requireLinearSigmas(c, NAME);
+        requireKarrasOrLinearSigmas(c, NAME);
         return c;
     }
 
@@ -88,6 +91,6 @@ public final class LmsScheduler extends SigmaScheduler {
 
     @Override
     public String displayName() {
-        return "LMS";
+        return displayName;
     }
 }

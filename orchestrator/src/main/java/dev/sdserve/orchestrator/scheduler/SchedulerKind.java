@@ -72,6 +72,11 @@ public enum SchedulerKind {
 
     abstract Scheduler create(SchedulerConfig c, int steps, long noiseSeed);
 
+    /** Whether diffusers' class has {@code use_karras_sigmas} (Euler, DPM++ and LMS do; PNDM, DDIM, Euler a don't). */
+    public boolean hasKarrasOption() {
+        return this == EULER || this == DPMPP_2M || this == LMS;
+    }
+
     /** Matches a short name or a class name, case-insensitively; null when none matches. */
     static SchedulerKind find(String name) {
         for (SchedulerKind k : values()) {

@@ -2,7 +2,6 @@ package dev.sdserve.orchestrator.scheduler;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sdserve.runtime.SdException;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Creates schedulers by name from a model's {@code scheduler_config.json}, as diffusers' {@code from_config}. */
@@ -13,16 +12,19 @@ public final class Schedulers {
     /**
      * A scheduler for one generation.
      *
-     * @param requested       "" for the config's own {@code _class_name}, a short name (see {@link #shortNames()})
-     *                        or a diffusers class name
+     * @param requested       "" for the config's own {@code _class_name}, a short name (see {@link #shortNames()}),
+     *                        a diffusers class name, or either with {@code (use_karras_sigmas=True)}: see
+     *                        {@link SchedulerName}
      * @param schedulerConfig the model's scheduler_config.json
      * @param steps           num_inference_steps
      * @param noiseSeed       the generation's seed, for schedulers that draw noise (Euler ancestral)
-     * @throws SdException INVALID_ARGUMENT for an unknown name, bad steps or an unsupported config option
+     * @throws SdException INVALID_ARGUMENT for an unknown name, bad steps or an unsupported config option (Karras
+     *                     sigmas included)
      */
     public static Scheduler create(String requested, JsonNode schedulerConfig, int steps, long noiseSeed) {
-        SchedulerKind kind = kind(requested, schedulerConfig);
-        SchedulerConfig config = SchedulerConfig.resolve(schedulerConfig, kind.defaults());
+        SchedulerName name = SchedulerName.parse(requested, schedulerConfig);
+        SchedulerKind kind = name.kind();
+        SchedulerConfig config = SchedulerConfig.resolve(name.configFor(schedulerConfig), kind.defaults());
         Scheduler scheduler = kind.create(config, steps, noiseSeed);
         requireTrainRange(scheduler, config, steps);
         return scheduler;
@@ -46,32 +48,12 @@ public final class Schedulers {
 
     /** The registry entry a request names ("" = the config's {@code _class_name}). */
     public static SchedulerKind kind(String requested, JsonNode schedulerConfig) {
-        String name = requested == null ? "" : requested.trim();
-        if (name.isEmpty()) {
-            JsonNode cls = schedulerConfig == null ? null : schedulerConfig.get("_class_name");
-            SdException.require(cls != null && cls.isTextual(),
-                    "scheduler: none requested and scheduler_config.json has no _class_name");
-            name = cls.asText();
-        }
-        SchedulerKind kind = SchedulerKind.find(name);
-        if (kind == null) {
-            throw SdException.invalid("scheduler: unknown '" + name + "'; expected one of "
-                    + String.join(", ", shortNames()) + " or a diffusers class name (" + classNames() + ")");
-        }
-        return kind;
+        return SchedulerName.parse(requested, schedulerConfig).kind();
     }
 
-    /** Short names for help text: pndm, ddim, euler, euler_a, dpmpp_2m, lms. */
+    /** Short names for help text: pndm, ddim, euler, euler_a, dpmpp_2m, lms, euler_karras, dpmpp_2m_karras, lms_karras. */
     public static List<String> shortNames() {
-        List<String> out = new ArrayList<>();
-        for (SchedulerKind k : SchedulerKind.values()) out.add(k.shortName());
-        return out;
-    }
-
-    private static String classNames() {
-        List<String> out = new ArrayList<>();
-        for (SchedulerKind k : SchedulerKind.values()) out.add(k.className());
-        return String.join(", ", out);
+        return SchedulerName.shortNames();
     }
 
     /**

@@ -5,7 +5,8 @@ import dev.sdserve.runtime.FloatTensor;
 /**
  * Shared part of the k-diffusion style schedulers (Euler, Euler ancestral, LMS): the latents live at noise level
  * σ, the UNet input is x / sqrt(σ² + 1), and σ for each timestep is interpolated from the train schedule
- * ({@code interpolation_type} 'linear'), followed by a final σ (0, or σ_min with final_sigmas_type 'sigma_min').
+ * ({@code interpolation_type} 'linear') or, with {@code use_karras_sigmas}, spaced as Karras et al. between the
+ * ends of that range ({@link KarrasSigmas}), followed by a final σ (0, or σ_min with final_sigmas_type 'sigma_min').
  *
  * <p>The step index is a {@link StepCursor}: it starts at the begin index (img2img) or at the first call's
  * timestep, and advances once per {@code step}.
@@ -22,13 +23,41 @@ abstract class SigmaScheduler implements Scheduler {
      * @param finalSigmaMin   append σ_min (final_sigmas_type 'sigma_min') instead of 0 after the last step
      */
     protected SigmaScheduler(SchedulerConfig c, double[] interpTimesteps, boolean finalSigmaMin) {
+        this(c, interpTimesteps, finalSigmaMin, Spacing.INTERPOLATED);
+    }
+
+    /** How the σ of the steps are chosen. */
+    protected enum Spacing {
+        /** σ interpolated in t at the timesteps. */
+        INTERPOLATED,
+        /**
+         * {@link KarrasSigmas} between the interpolated σ of the last and the first timestep, the timesteps mapped
+         * back from them by log-σ interpolation (fractional): LMS.
+         */
+        KARRAS,
+        /** KARRAS, with the config's {@code sigma_min}/{@code sigma_max} taking precedence where set: Euler. */
+        KARRAS_CONFIG_RANGE
+    }
+
+    protected SigmaScheduler(SchedulerConfig c, double[] interpTimesteps, boolean finalSigmaMin, Spacing spacing) {
         float[] table = NoiseSchedule.of(c).sigmas();
         int n = interpTimesteps.length;
+        double[] sigma = new double[n];
+        for (int i = 0; i < n; i++) sigma[i] = NoiseSchedule.interp(interpTimesteps[i], table);
+        double[] t = interpTimesteps;
+        if (spacing != Spacing.INTERPOLATED) {
+            KarrasSigmas range = spacing == Spacing.KARRAS_CONFIG_RANGE ? KarrasSigmas.range(c, sigma[n - 1], sigma[0])
+                    : new KarrasSigmas(sigma[n - 1], sigma[0]);
+            sigma = range.sigmas(n);
+            float[] logTable = KarrasSigmas.logSigmas(table);
+            t = new double[n];
+            for (int i = 0; i < n; i++) t[i] = KarrasSigmas.timestep(sigma[i], logTable);
+        }
         this.sigmas = new float[n + 1];
         this.timesteps = new double[n];
         for (int i = 0; i < n; i++) {
-            sigmas[i] = (float) NoiseSchedule.interp(interpTimesteps[i], table);
-            timesteps[i] = (float) interpTimesteps[i];
+            sigmas[i] = (float) sigma[i];
+            timesteps[i] = (float) t[i];
         }
         sigmas[n] = finalSigmaMin ? table[0] : 0f;
         this.cursor = new StepCursor(timesteps);
@@ -56,9 +85,8 @@ abstract class SigmaScheduler implements Scheduler {
         return out;
     }
 
-    /** Rejects the σ-table options this port does not implement (Karras/exponential/beta sigmas). */
-    static void requireLinearSigmas(SchedulerConfig c, String owner) {
-        SchedulerConfig.off(c.use_karras_sigmas(), "use_karras_sigmas", owner);
+    /** Rejects the σ-table options this port does not implement (exponential and beta sigmas). */
+    static void requireKarrasOrLinearSigmas(SchedulerConfig c, String owner) {
         SchedulerConfig.off(c.use_exponential_sigmas(), "use_exponential_sigmas", owner);
         SchedulerConfig.off(c.use_beta_sigmas(), "use_beta_sigmas", owner);
     }

@@ -54,6 +54,31 @@ class CacheScheduleTest {
         assertArrayEquals(new int[] {0, 2, 4}, NonUniformCacheSchedule.of(5, 2, 15, 1.4).fullSteps());
     }
 
+    /** Every case of tools/reference/deepcache_schedules.py (an independent numpy computation) and its output. */
+    @Test
+    void nonUniformMatchesTheNumpyReferenceScript() throws Exception {
+        java.nio.file.Path json = java.nio.file.Path.of("..", "tools", "reference", "deepcache_schedules.json");
+        com.fasterxml.jackson.databind.JsonNode cases = dev.sdserve.runtime.Json.MAPPER.readTree(json.toFile()).path("cases");
+        assertTrue(cases.size() >= 9, "cases in " + json);
+        for (com.fasterxml.jackson.databind.JsonNode c : cases) {
+            int steps = c.path("steps").asInt();
+            int interval = c.path("interval").asInt();
+            double center = c.path("center").asDouble();
+            double pow = c.path("pow").asDouble();
+            String name = c.toString();
+            if (c.path("full_steps").isNull()) {
+                assertEquals(SdException.Kind.INVALID_ARGUMENT, assertThrows(SdException.class,
+                        () -> NonUniformCacheSchedule.of(steps, interval, center, pow)).kind(), name);
+                continue;
+            }
+            NonUniformCacheSchedule s = NonUniformCacheSchedule.of(steps, interval, center, pow);
+            int[] expected = new int[c.path("full_steps").size()];
+            for (int i = 0; i < expected.length; i++) expected[i] = c.path("full_steps").get(i).asInt();
+            assertArrayEquals(expected, s.fullSteps(), name);
+            assertEquals(c.path("pow_used").asDouble(), s.power(), 1e-9, name);
+        }
+    }
+
     @Test
     void impossibleNonUniformRequestsAreInvalidArguments() {
         // numpy: sample_from_quad_center(10, 5, center=5) finds no power in (1, 1.4]

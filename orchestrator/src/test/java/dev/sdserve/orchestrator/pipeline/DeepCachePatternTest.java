@@ -11,14 +11,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every fixture case (17 text-to-image, 2 img2img): the loop calls the UNet at exactly the reference's
+ * Every fixture case (17 text-to-image, 2 img2img, 3 Karras): the loop calls the UNet at exactly the reference's
  * timesteps and asks for FULL exactly where DeepCacheSDHelper ran the full UNet (case.json unet_calls).
  */
 class DeepCachePatternTest {
 
     static Stream<String> allCases() {
-        return Stream.concat(FixtureCase.ids("cases").stream().map(id -> "cases/" + id),
-                FixtureCase.ids("img2img").stream().map(id -> "img2img/" + id));
+        return Stream.of("cases", "img2img", "karras").flatMap(g -> FixtureCase.ids(g).stream().map(id -> g + "/" + id));
     }
 
     @ParameterizedTest(name = "{0}")

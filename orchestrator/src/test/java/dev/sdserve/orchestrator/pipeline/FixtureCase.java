@@ -1,6 +1,7 @@
 package dev.sdserve.orchestrator.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sdserve.orchestrator.scheduler.FixtureCases;
 import dev.sdserve.runtime.FloatTensor;
 import dev.sdserve.runtime.ModelFolder;
 import dev.sdserve.runtime.SharedFixtures;
@@ -13,7 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-/** One pipeline case of the fixtures (cases/ or img2img/) and the request that replays it. */
+/** One pipeline case of the fixtures (cases/, img2img/ or karras/) and the request that replays it. */
 record FixtureCase(String id, Path dir, JsonNode json) {
 
     static FixtureCase of(String group, String id) {
@@ -21,7 +22,7 @@ record FixtureCase(String id, Path dir, JsonNode json) {
         return new FixtureCase(id, dir, SharedFixtures.json(dir.resolve("case.json")));
     }
 
-    /** The ids under {@code cases/} or {@code img2img/}. */
+    /** The ids under {@code cases/}, {@code img2img/} or {@code karras/}. */
     static List<String> ids(String group) {
         if (!SharedFixtures.present()) return List.of();
         try (Stream<Path> s = Files.list(SharedFixtures.fixtures().resolve(group))) {
@@ -52,7 +53,10 @@ record FixtureCase(String id, Path dir, JsonNode json) {
         return out;
     }
 
-    /** The request that replays the case: its latents (or img2img noise + init.png), scheduler, CFG, interval. */
+    /**
+     * The request that replays the case: its latents (or img2img noise + init.png), scheduler (with its Karras
+     * flag), CFG, interval.
+     */
     GenerationRequest request(ModelFolder model) {
         double guidance = json.path("guidance_scale").asDouble();
         CacheParams cache = CacheParams.uniform(json.path("deepcache").path("cache_interval").asInt(1),
@@ -67,7 +71,7 @@ record FixtureCase(String id, Path dir, JsonNode json) {
         }
         return new GenerationRequest(model, json.path("prompt").asText(), json.path("negative_prompt").asText(""), 1,
                 json.path("num_inference_steps").asInt(), guidance, json.path("seed").asLong(),
-                json.path("height").asInt(), json.path("width").asInt(), json.path("scheduler").path("class").asText(),
+                json.path("height").asInt(), json.path("width").asInt(), FixtureCases.requestedName(json),
                 1, cache, 0, Optional.of(latents), init, true);
     }
 

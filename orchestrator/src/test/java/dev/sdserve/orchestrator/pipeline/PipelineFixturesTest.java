@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The whole pipeline without servers, against diffusers' reference runs: every plain (dc1) text-to-image case
- * and both img2img cases, with the tiny model's ONNX files run in-process. Final latents (and every step's,
+ * (Karras ones included) and both img2img cases, with the tiny model's ONNX files run in-process. Final latents (and every step's,
  * where the fixture has them) within the README's 1e-3; the 8-bit image within 1 level on at most 0.1% of
  * values. The DeepCache cases need the shallow graph and run end to end in the e2e module.
  */
@@ -48,8 +48,8 @@ class PipelineFixturesTest {
     }
 
     static Stream<String> plainCases() {
-        return Stream.concat(FixtureCase.ids("cases").stream().filter(id -> id.endsWith("_dc1")).map(id -> "cases/" + id),
-                FixtureCase.ids("img2img").stream().map(id -> "img2img/" + id));
+        return Stream.of("cases", "karras", "img2img").flatMap(g -> FixtureCase.ids(g).stream()
+                .filter(id -> g.equals("img2img") || id.endsWith("_dc1")).map(id -> g + "/" + id));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -19,6 +19,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The pipeline's control flow with computing-nothing stages: batches, seeds, chunks, events, cancel. */
 class PipelineTest {
@@ -77,6 +79,50 @@ class PipelineTest {
         FloatTensor torch = SharedFixtures.tensor(SharedFixtures.fixtures().resolve("cases/pndm_p1_dc1/latents_init.f32"),
                 1, 4, 32, 32);
         assertTrue(alone.maxAbsDiff(torch) < 1e-5f, "diff " + alone.maxAbsDiff(torch));
+    }
+
+    /**
+     * Image i of a batch equals the single run with seed + i, bit for bit, for every scheduler (Euler a draws its
+     * step noise from image i's own generator). The UNet is element-wise (batch-independent), so any difference
+     * comes from the loop or the scheduler.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"pndm", "ddim", "euler", "euler_a", "dpmpp_2m", "lms"})
+    void imageOfABatchEqualsItsSingleRun(String scheduler) {
+        DenoiserClient elementwise = (m, emb, b) -> new DenoiserSession() {
+            @Override
+            public StepResult step(FloatTensor sample, double t, StepMode mode) {
+                float[] x = sample.toArray();
+                float[] eps = new float[x.length];
+                int perImage = x.length / (int) sample.dim(0); // element-wise within an image: batch-independent
+                for (int i = 0; i < x.length; i++) eps[i] = (float) (0.3 * x[i] + 0.1 * Math.sin(0.01 * t + i % perImage % 7));
+                return new StepResult(FloatTensor.of(sample.shape(), eps), mode, false, 1, 1);
+            }
+
+            @Override
+            public void close() {
+            }
+
+            @Override
+            public void abort() {
+            }
+        };
+        StageClients clients = new StageClients(stages.clients().textEncoder(), elementwise, stages.clients().vae());
+        long seed = 100;
+        GenerationResult batch = new Pipeline(clients).generate(request(3, seed, scheduler), GenerationListener.NONE,
+                new Cancellation());
+        for (int i = 0; i < 3; i++) {
+            GenerationResult alone = new Pipeline(clients).generate(request(1, seed + i, scheduler),
+                    GenerationListener.NONE, new Cancellation());
+            FloatTensor a = alone.images().get(0).latents().orElseThrow();
+            FloatTensor b = batch.images().get(i).latents().orElseThrow();
+            assertArrayEquals(a.toArray(), b.toArray(), scheduler + ": image " + i + " of the batch vs seed " + (seed + i));
+        }
+    }
+
+    private GenerationRequest request(int n, long seed, String scheduler) {
+        return new GenerationRequest(model, "a prompt", "a negative", n, 10, 7.5, seed, 128, 128, scheduler, 1,
+                CacheParams.NONE, 0, Optional.empty(), Optional.empty(), true);
     }
 
     @Test

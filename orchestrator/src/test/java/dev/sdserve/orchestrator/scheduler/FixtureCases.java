@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** The pipeline and img2img cases of ../shared/fixtures/tiny-sd15 (tests skip when absent). */
+/** The pipeline, img2img and Karras cases of ../shared/fixtures/tiny-sd15 (tests skip when absent). */
 public final class FixtureCases {
     private FixtureCases() {
     }
@@ -24,6 +24,11 @@ public final class FixtureCases {
         return folders(SharedFixtures.fixtures().resolve("img2img"));
     }
 
+    /** Every karras/<id> folder, sorted. */
+    public static List<Path> karrasCases() {
+        return folders(SharedFixtures.fixtures().resolve("karras"));
+    }
+
     public static JsonNode caseJson(Path dir) {
         return SharedFixtures.json(dir.resolve("case.json"));
     }
@@ -33,10 +38,16 @@ public final class FixtureCases {
         return SharedFixtures.json(SharedFixtures.tinyModel().resolve("scheduler").resolve("scheduler_config.json"));
     }
 
-    /** The scheduler a case ran: its class, swapped from the model's config, at its steps and seed. */
+    /** The scheduler a case ran: its class (with its Karras flag), swapped from the model's config, at its steps and seed. */
     public static Scheduler scheduler(JsonNode caseJson) {
-        return Schedulers.create(caseJson.path("scheduler").path("class").asText(), modelSchedulerConfig(),
+        return Schedulers.create(requestedName(caseJson), modelSchedulerConfig(),
                 caseJson.path("num_inference_steps").asInt(), caseJson.path("seed").asLong());
+    }
+
+    /** The name a request sends for a case's scheduler: "DPMSolverMultistepScheduler(use_karras_sigmas=True)" etc. */
+    public static String requestedName(JsonNode caseJson) {
+        JsonNode s = caseJson.path("scheduler");
+        return SchedulerName.of(s.path("class").asText(), s.path("config"));
     }
 
     public static double[] doubles(JsonNode array) {

@@ -18,10 +18,15 @@ class SchedulersTest {
 
     @Test
     void shortAndClassNamesResolveToTheSameScheduler() {
-        assertEquals(List.of("pndm", "ddim", "euler", "euler_a", "dpmpp_2m", "lms"), Schedulers.shortNames());
+        assertEquals(List.of("pndm", "ddim", "euler", "euler_a", "dpmpp_2m", "lms", "euler_karras", "dpmpp_2m_karras",
+                "lms_karras"), Schedulers.shortNames());
         String[][] pairs = {{"pndm", "PNDMScheduler"}, {"ddim", "DDIMScheduler"}, {"euler", "EulerDiscreteScheduler"},
             {"euler_a", "EulerAncestralDiscreteScheduler"}, {"dpmpp_2m", "DPMSolverMultistepScheduler"},
-            {"lms", "LMSDiscreteScheduler"}};
+            {"lms", "LMSDiscreteScheduler"},
+            {"euler_karras", "EulerDiscreteScheduler(use_karras_sigmas=True)"},
+            {"DPMPP_2M_KARRAS", "DPMSolverMultistepScheduler( use_karras_sigmas = true )"},
+            {"lms_karras", "lms(use_karras_sigmas=True)"},
+            {"dpmpp_2m", "DPMSolverMultistepScheduler(use_karras_sigmas=False)"}};
         for (String[] p : pairs) {
             Scheduler a = Schedulers.create(p[0], Reference.sd15Config(), 10, 1);
             Scheduler b = Schedulers.create(p[1], Reference.sd15Config(), 10, 1);
@@ -79,7 +84,7 @@ class SchedulersTest {
     void unsupportedOptionsAreRejectedByName() {
         rejects("pndm", "skip_prk_steps", BooleanNode.FALSE);
         rejects("ddim", "thresholding", BooleanNode.TRUE);
-        rejects("euler", "use_karras_sigmas", BooleanNode.TRUE);
+        rejects("euler", "use_beta_sigmas", BooleanNode.TRUE);
         rejects("euler", "interpolation_type", TextNode.valueOf("log_linear"));
         rejects("lms", "use_exponential_sigmas", BooleanNode.TRUE);
         rejects("dpmpp_2m", "algorithm_type", TextNode.valueOf("sde-dpmsolver++"));
@@ -89,6 +94,58 @@ class SchedulersTest {
         rejects("euler", "timestep_spacing", TextNode.valueOf("uniform"));
         rejects("euler", "prediction_type", TextNode.valueOf("flow"));
         rejects("ddim", "num_train_timesteps", TextNode.valueOf("many"));
+    }
+
+    @Test
+    void karrasNamesGiveA1111SamplerNamesAndKarrasTimesteps() {
+        assertEquals("DPM++ 2M Karras", Schedulers.create("dpmpp_2m_karras", Reference.sd15Config(), 20, 0).displayName());
+        assertEquals("Euler Karras", Schedulers.create("euler_karras", Reference.sd15Config(), 20, 0).displayName());
+        assertEquals("LMS Karras", Schedulers.create("lms_karras", Reference.sd15Config(), 20, 0).displayName());
+        assertEquals("DPM++ 2M", Schedulers.create("dpmpp_2m", Reference.sd15Config(), 20, 0).displayName());
+        // the second Karras timestep is 962 (rounded) / 961.733 (Euler), plain linspace gives 946 / 946.42
+        assertEquals(962, Schedulers.create("dpmpp_2m_karras", Reference.sd15Config(), 20, 0).timesteps()[1], 0.0);
+        assertEquals(961.7328, Schedulers.create("euler_karras", Reference.sd15Config(), 20, 0).timesteps()[1], 1e-4);
+    }
+
+    @Test
+    void theModelsKarrasFlagFollowsClassNamesAndEmptyButShortNamesFixIt() {
+        JsonNode dpmKarras = Reference.sd15With("_class_name", TextNode.valueOf("DPMSolverMultistepScheduler"));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) dpmKarras).put("use_karras_sigmas", true);
+        assertEquals("DPM++ 2M Karras", Schedulers.create("", dpmKarras, 20, 0).displayName());
+        assertEquals("DPM++ 2M Karras", Schedulers.create("DPMSolverMultistepScheduler", dpmKarras, 20, 0).displayName());
+        assertEquals("DPM++ 2M", Schedulers.create("dpmpp_2m", dpmKarras, 20, 0).displayName());
+        // diffusers' from_config carries the flag to another class that has it, and ignores it where a class has not
+        assertEquals("Euler Karras", Schedulers.create("EulerDiscreteScheduler", dpmKarras, 20, 0).displayName());
+        assertEquals("DDIM", Schedulers.create("ddim", dpmKarras, 20, 0).displayName());
+        assertEquals("DPMSolverMultistepScheduler(use_karras_sigmas=True)",
+                SchedulerName.of("DPMSolverMultistepScheduler", dpmKarras));
+        assertEquals("PNDMScheduler", SchedulerName.of("PNDMScheduler", Reference.sd15Config()));
+    }
+
+    @Test
+    void karrasOnASchedulerWithoutTheOptionIsInvalidNamingTheSchedulerAndTheKey() {
+        for (String cls : List.of("DDIMScheduler", "PNDMScheduler", "EulerAncestralDiscreteScheduler")) {
+            JsonNode own = Reference.sd15With("_class_name", TextNode.valueOf(cls));
+            ((com.fasterxml.jackson.databind.node.ObjectNode) own).put("use_karras_sigmas", true);
+            for (String requested : List.of("", cls)) {
+                SdException e = assertThrows(SdException.class, () -> Schedulers.create(requested, own, 20, 0));
+                assertEquals(SdException.Kind.INVALID_ARGUMENT, e.kind());
+                assertEquals("scheduler config: use_karras_sigmas=true is not supported by " + cls
+                        + "; Karras sigmas: euler_karras, dpmpp_2m_karras, lms_karras", e.getMessage());
+            }
+            SdException e = assertThrows(SdException.class,
+                    () -> Schedulers.create(cls + "(use_karras_sigmas=True)", Reference.sd15Config(), 20, 0));
+            assertEquals("scheduler: " + cls + " has no use_karras_sigmas option; Karras sigmas: euler_karras, "
+                    + "dpmpp_2m_karras, lms_karras", e.getMessage());
+        }
+        for (String bad : List.of("ddim_karras", "EulerDiscreteScheduler_karras", "karras")) {
+            SdException e = assertThrows(SdException.class, () -> Schedulers.create(bad, Reference.sd15Config(), 20, 0));
+            assertTrue(e.getMessage().startsWith("scheduler: unknown '" + bad + "'"), e.getMessage());
+        }
+        SdException e = assertThrows(SdException.class,
+                () -> Schedulers.create("euler(timestep_spacing=trailing)", Reference.sd15Config(), 20, 0));
+        assertEquals("scheduler: 'euler(timestep_spacing=trailing)': the one option a name can set is "
+                + "use_karras_sigmas=True or =False", e.getMessage());
     }
 
     @Test

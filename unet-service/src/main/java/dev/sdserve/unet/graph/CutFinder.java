@@ -5,19 +5,26 @@ import dev.sdserve.runtime.SdException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Finds the DeepCache cut: the tensor a full step caches for cache branch b.
  *
  * <p>DeepCacheSDHelper (horseee/DeepCache) splits branch b into block b/3 and layer b%3, counted from the
- * output side, so the first up-path layer that still runs in a shallow step is {@code up_blocks[3 - b/3]
- * .resnets[2 - b%3]}. Its input is {@code cat([hidden_states, res_hidden_states], dim=1)}; the cached feature
- * is the up-path operand ({@code hidden_states}), the skip connection being recomputed every step. In a
- * TorchScript export that is a Concat named under {@code /up_blocks.{i}/} whose output feeds nodes named
- * {@code /up_blocks.{i}/resnets.{j}/...}.
+ * output side, so with n up blocks the first up-path layer that still runs in a shallow step is
+ * {@code up_blocks[n-1 - b/3].resnets[2 - b%3]} (n = 4 on SD 1.x/2.x, 3 on SDXL, whose last up block has no
+ * attention). Its input is {@code cat([hidden_states, res_hidden_states], dim=1)}; the cached feature is the
+ * up-path operand ({@code hidden_states}), the skip connection being recomputed every step. In a TorchScript
+ * export that is a Concat named under {@code /up_blocks.{i}/} whose output feeds nodes named
+ * {@code /up_blocks.{i}/resnets.{j}/...}. Branches run 0..3n-1.
  */
 public final class CutFinder {
+    /** The largest branch of any family (SD 1.x/2.x: 4 up blocks); a model's own range is {@link #branches}. */
     public static final int MAX_BRANCH = 11;
+    /** Up blocks assumed when the graph's node names tell none (exports named otherwise). */
+    static final int DEFAULT_UP_BLOCKS = 4;
+    private static final Pattern UP_BLOCK = Pattern.compile("^/up_blocks\\.(\\d+)/");
 
     /** The cut: the tensor to cache and, when the finder located it, the Concat that consumes it. */
     public record Cut(int branch, String tensor, String concatNode) {
@@ -26,10 +33,31 @@ public final class CutFinder {
     private CutFinder() {
     }
 
+    /** The number of up blocks, from the node names ({@code /up_blocks.{i}/...}); 4 when no node is named so. */
+    public static int upBlocks(GraphIndex g) {
+        int n = 0;
+        for (NodeProto node : g.graph().getNodeList()) {
+            Matcher m = UP_BLOCK.matcher(node.getName());
+            if (m.find()) n = Math.max(n, Integer.parseInt(m.group(1)) + 1);
+        }
+        return n == 0 ? DEFAULT_UP_BLOCKS : n;
+    }
+
+    /** The cache branches the graph has: 3 per up block. */
+    public static int branches(GraphIndex g) {
+        return 3 * upBlocks(g);
+    }
+
+    /** INVALID_ARGUMENT naming cache_branch unless {@code 0 <= branch < 3 * upBlocks}. */
+    public static void checkBranch(int branch, int upBlocks) {
+        SdException.require(branch >= 0 && branch < 3 * upBlocks, "cache_branch: " + branch + " is out of range 0.."
+                + (3 * upBlocks - 1) + " (this UNet has " + upBlocks + " up blocks, 3 branches each)");
+    }
+
     /** Finds the cut for {@code branch}, or takes {@code explicitTensor} (config) when given. */
     public static Cut find(GraphIndex g, int branch, Optional<String> explicitTensor) {
-        SdException.require(branch >= 0 && branch <= MAX_BRANCH,
-                "cache_branch: " + branch + " is out of range 0.." + MAX_BRANCH);
+        int n = upBlocks(g);
+        checkBranch(branch, n);
         if (explicitTensor.isPresent() && !explicitTensor.get().isBlank()) {
             String t = explicitTensor.get().trim();
             if (!g.isProduced(t)) {
@@ -38,7 +66,7 @@ public final class CutFinder {
             }
             return new Cut(branch, t, "");
         }
-        int block = 3 - branch / 3;
+        int block = n - 1 - branch / 3;
         int layer = 2 - branch % 3;
         String blockPrefix = "/up_blocks." + block + "/";
         String resnetPrefix = blockPrefix + "resnets." + layer + "/";

@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import dev.sdserve.runtime.Json;
 import dev.sdserve.runtime.SdException;
+import dev.sdserve.runtime.WarnOnce;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,7 +39,7 @@ import org.jboss.logging.Logger;
  */
 public final class DerivedGraphs {
     /** Bump when the surgery's output changes, so stale entries are not reused. */
-    public static final int SURGERY_VERSION = 2;
+    public static final int SURGERY_VERSION = 3;
     static final String WEIGHTS = "weights.bin";
     private static final Logger LOG = Logger.getLogger(DerivedGraphs.class);
     private static final AtomicLong SURGERIES = new AtomicLong();
@@ -46,7 +47,7 @@ public final class DerivedGraphs {
     /** What an entry records about its graphs. */
     public record Meta(int branch, String cacheTensor, String concatNode, int fullNodes, int shallowNodes,
                        long fullMacs, long shallowMacs, int macLatentSide, boolean embeddedWeights,
-                       String sourceSha256) {
+                       String sourceSha256, int cacheBranches) {
     }
 
     /** The shared full graph's entry: the cut tensor of each branch it returns. */
@@ -112,6 +113,7 @@ public final class DerivedGraphs {
         try {
             return java.nio.file.Files.getPosixFilePermissions(dir).stream().anyMatch(p -> p.name().endsWith("_WRITE"));
         } catch (UnsupportedOperationException | java.io.IOException e) {
+            WarnOnce.warn(LOG, dir, "cannot read the permission bits of (trusting that it is writable)", e);
             return true; // not a POSIX file system: trust isWritable
         }
     }
@@ -164,7 +166,7 @@ public final class DerivedGraphs {
         if (embedded) model = WeightsFile.externalize(model, out.resolve(WEIGHTS)); // the entry's own weights.bin
         GraphIndex index = new GraphIndex(model.getGraph());
         java.util.Map<Integer, String> cuts = new java.util.TreeMap<>();
-        for (int b = 0; b <= CutFinder.MAX_BRANCH; b++) {
+        for (int b = 0; b < CutFinder.branches(index); b++) {
             try {
                 cuts.put(b, CutFinder.find(index, b, explicitTensor).tensor());
             } catch (SdException noSuchBranch) {
@@ -197,7 +199,8 @@ public final class DerivedGraphs {
         long t1 = System.nanoTime();
         MacCounter.Macs macs = MacCounter.count(full, embedded ? out : source.getParent(), shallowKeys, probe, nativeSide);
         Meta meta = new Meta(branch, cut.tensor(), cut.concatNode(), full.getGraph().getNodeCount(),
-                shallow.getGraph().getNodeCount(), macs.full(), macs.shallow(), nativeSide, embedded, sha);
+                shallow.getGraph().getNodeCount(), macs.full(), macs.shallow(), nativeSide, embedded, sha,
+                CutFinder.branches(index));
         Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.resolve("meta.json").toFile(), meta);
         LOG.infof("derived graphs: cut %s for branch %d in %.0f ms (%d -> %d nodes), MACs counted in %.0f ms",
                 cut.tensor(), branch, (t1 - t0) / 1e6, meta.fullNodes(), meta.shallowNodes(), (System.nanoTime() - t1) / 1e6);
@@ -222,7 +225,7 @@ public final class DerivedGraphs {
     }
 
     /** Parses the graph; external weights stay references, so this reads only model.onnx itself. */
-    static ModelProto parse(Path source) {
+    public static ModelProto parse(Path source) {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(source), 1 << 20)) {
             return ModelProto.parseFrom(in);
         } catch (IOException e) {

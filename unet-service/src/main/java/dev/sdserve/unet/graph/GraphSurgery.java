@@ -16,8 +16,9 @@ import java.util.Set;
  * Derives DeepCache's two graphs from a UNet graph, sharing every weight with it.
  * <ul>
  *   <li><b>full</b>: the original graph with the cache tensor (or the tensors of every branch) as extra outputs;</li>
- *   <li><b>shallow</b>: the original inputs plus the cache tensor as a new input, holding only the nodes the
- *   original outputs need once the cache tensor is given (the backward slice), and only their initializers.</li>
+ *   <li><b>shallow</b>: the cache tensor as a new input, holding only the nodes the original outputs need once the
+ *   cache tensor is given (the backward slice), only their initializers and only the original inputs they read
+ *   (as onnx.utils.Extractor gives it).</li>
  * </ul>
  * Initializers are copied as they are, so external-data references keep pointing at the source's weights file.
  */
@@ -74,7 +75,9 @@ public final class GraphSurgery {
         }
         for (TensorProto t : src.getInitializerList()) if (usedInitializers.contains(t.getName())) g.addInitializer(t);
         for (ValueInfoProto v : src.getInputList()) {
-            if (!index.isInitializer(v.getName()) || usedInitializers.contains(v.getName())) g.addInput(v);
+            // only the inputs the slice reads: SDXL's branches 0-2 never reach encoder_hidden_states
+            boolean used = index.isInitializer(v.getName()) ? usedInitializers.contains(v.getName()) : seen.contains(v.getName());
+            if (used) g.addInput(v);
         }
         g.addInput(typedValue(index, cacheTensor));
         for (ValueInfoProto v : src.getValueInfoList()) if (produced.contains(v.getName())) g.addValueInfo(v);
