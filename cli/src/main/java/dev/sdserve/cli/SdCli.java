@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
         description = "Stable Diffusion with DeepCache over gRPC microservices.",
         footer = {"", "The ./sd launcher adds: up, down, status (service management) and builds what is missing."},
         subcommands = {Txt2ImageCommand.class, Image2ImageCommand.class, TokenizeCommand.class, ModelsCommand.class,
-                BenchCommand.class, ForgeMain.class, K8sCommand.class, HealthCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, ForgeMain.class, K8sCommand.class, HealthCommand.class, StatusCommand.class,
+                CommandLine.HelpCommand.class})
 public final class SdCli implements Runnable {
     @Spec
     CommandSpec spec;
@@ -39,7 +40,7 @@ public final class SdCli implements Runnable {
 
     /**
      * The command line for a run whose first argument is {@code first}: for the client commands run before and
-     * after every generation (txt2image, image2image, tokenize, health) "sd" with that one subcommand, so the JVM
+     * after every generation (txt2image, image2image, tokenize, health, status) "sd" with that one subcommand, so the JVM
      * builds one picocli model instead of all of them (picocli's classes are Java 5 bytecode, which class-data
      * sharing cannot archive); anything else gets {@link #commandLine()}. Parsing, help and errors are the same.
      */
@@ -49,6 +50,7 @@ public final class SdCli implements Runnable {
             case "image2image" -> new Image2ImageCommand();
             case "tokenize" -> new TokenizeCommand();
             case "health" -> new HealthCommand();
+            case "status" -> new StatusCommand();
             default -> null;
         };
         if (only == null) return commandLine();

@@ -236,7 +236,7 @@ class CommandParsingTest {
     @CsvSource(delimiter = '|', value = {
         "txt2image --help", "txt2image -V", "txt2image p --steps abc", "txt2image", "txt2image p --bogus 1",
         "image2image --help", "image2image x.png", "tokenize --help", "tokenize", "tokenize a b",
-        "health --help", "health", "health abc"})
+        "health --help", "health", "health abc", "status --help", "status x:y"})
     void oneSubcommandCommandLineAnswersAsTheFullOne(String line) {
         String[] args = line.split(" ");
         String[] full = run(SdCli.commandLine(), args);
