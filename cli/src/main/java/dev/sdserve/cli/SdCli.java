@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
         description = "Stable Diffusion with DeepCache over gRPC microservices.",
         footer = {"", "The ./sd launcher adds: up, down, status (service management) and builds what is missing."},
         subcommands = {Txt2ImageCommand.class, Image2ImageCommand.class, TokenizeCommand.class, ModelsCommand.class,
-                BenchCommand.class, ForgeMain.class, K8sCommand.class, HealthCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, ForgeMain.class, K8sCommand.class, HealthCommand.class, StatusCommand.class,
+                CommandLine.HelpCommand.class})
 public final class SdCli implements Runnable {
     @Spec
     CommandSpec spec;

@@ -15,13 +15,17 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The four services as real processes on free ports: text-encoder, unet and vae first, then the orchestrator
  * pointed at them. Each runs {@code java -jar <module>/target/quarkus-app/quarkus-run.jar}; its output goes to
- * {@code <workDir>/<module>.log}. {@link #start} returns once every service's grpc.health.v1 says SERVING.
- * {@link #close} (or a JVM shutdown hook, if the test run dies) kills them all.
+ * {@code <workDir>/<module>.log} ({@code <module>-<i>.log} for replica i > 0). A {@link Topology} may ask for
+ * several replicas of a stage (the orchestrator then gets them all as a static list) and for spare unet ports
+ * the orchestrator knows before anything listens there. {@link #start} returns once every replica's
+ * grpc.health.v1 says SERVING. {@link #close} (or a JVM shutdown hook, if the test run dies) kills them all.
+ * Methods without a replica index mean replica 0.
  */
 public final class ServiceCluster implements AutoCloseable {
     private static final long START_TIMEOUT_MS = 180_000;
@@ -52,14 +56,33 @@ public final class ServiceCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * How many processes of each stage, unet ports the orchestrator lists although nothing is started there
+     * (a test starts a replica there later), and extra {@code -D} flags for the orchestrator.
+     */
+    public record Topology(Map<Service, Integer> replicas, List<Integer> spareUnetPorts, List<String> orchestratorArgs) {
+        /** One process per service, as a user's first `./sd up`. */
+        public static final Topology SINGLE = new Topology(Map.of(), List.of(), List.of());
+
+        int replicas(Service s) {
+            return s == Service.ORCHESTRATOR ? 1 : replicas.getOrDefault(s, 1);
+        }
+    }
+
+    /** One process: a service and its replica index. */
+    private record Member(Service service, int replica) {
+    }
+
     private final Layout layout;
-    private final Map<Service, Process> processes = new EnumMap<>(Service.class);
-    private final Map<Service, Integer> ports = new EnumMap<>(Service.class);
+    private final Topology topology;
+    private final Map<Member, Process> processes = new ConcurrentHashMap<>();
+    private final Map<Member, Integer> ports = new ConcurrentHashMap<>();
     private final Map<Service, ManagedChannel> channels = new EnumMap<>(Service.class);
     private final Thread shutdownHook = new Thread(this::killAll, "service-cluster-shutdown");
 
-    private ServiceCluster(Layout layout) {
+    private ServiceCluster(Layout layout, Topology topology) {
         this.layout = layout;
+        this.topology = topology;
     }
 
     /** The services whose quarkus-run.jar is missing (not built yet). */
@@ -71,16 +94,28 @@ public final class ServiceCluster implements AutoCloseable {
 
     /** Starts all four services and waits until each is SERVING; on failure, kills what started and throws. */
     public static ServiceCluster start(Layout layout) {
-        ServiceCluster c = new ServiceCluster(layout);
+        return start(layout, Topology.SINGLE);
+    }
+
+    /** Starts every replica of {@code topology} and waits until each is SERVING. */
+    public static ServiceCluster start(Layout layout, Topology topology) {
+        ServiceCluster c = new ServiceCluster(layout, topology);
         Runtime.getRuntime().addShutdownHook(c.shutdownHook);
         try {
             Files.createDirectories(layout.workDir());
-            for (Service s : Service.values()) Files.deleteIfExists(c.log(s)); // a restart appends; a new cluster starts afresh
-            for (Service s : Service.values()) c.ports.put(s, freePort());
-            for (Service s : List.of(Service.TEXT_ENCODER, Service.UNET, Service.VAE)) c.launch(s);
-            for (Service s : List.of(Service.TEXT_ENCODER, Service.UNET, Service.VAE)) c.awaitServing(s);
-            c.launch(Service.ORCHESTRATOR);
-            c.awaitServing(Service.ORCHESTRATOR);
+            List<Member> stages = new ArrayList<>();
+            for (Service s : List.of(Service.TEXT_ENCODER, Service.UNET, Service.VAE)) {
+                for (int i = 0; i < topology.replicas(s); i++) stages.add(new Member(s, i));
+            }
+            Member orchestrator = new Member(Service.ORCHESTRATOR, 0);
+            for (Member m : stages) Files.deleteIfExists(c.log(m)); // a restart appends; a new cluster starts afresh
+            Files.deleteIfExists(c.log(orchestrator));
+            for (Member m : stages) c.ports.put(m, freePort());
+            c.ports.put(orchestrator, freePort());
+            for (Member m : stages) c.launch(m);
+            for (Member m : stages) c.awaitServing(m);
+            c.launch(orchestrator);
+            c.awaitServing(orchestrator);
             return c;
         } catch (IOException | RuntimeException e) {
             c.close();
@@ -89,7 +124,16 @@ public final class ServiceCluster implements AutoCloseable {
     }
 
     public int port(Service s) {
-        return ports.get(s);
+        return port(s, 0);
+    }
+
+    public int port(Service s, int replica) {
+        return ports.get(new Member(s, replica));
+    }
+
+    /** The processes of {@code s} this cluster started. */
+    public int replicas(Service s) {
+        return topology.replicas(s);
     }
 
     /** A plaintext channel to the service (shut down by {@link #close}). */
@@ -99,13 +143,22 @@ public final class ServiceCluster implements AutoCloseable {
     }
 
     public Path log(Service s) {
-        return layout.workDir().resolve(s.module + ".log");
+        return log(new Member(s, 0));
+    }
+
+    private Path log(Member m) {
+        return layout.workDir().resolve(m.service().module + (m.replica() == 0 ? "" : "-" + m.replica()) + ".log");
     }
 
     /** The service's output so far. */
     public String logText(Service s) {
+        return logText(s, 0);
+    }
+
+    /** A replica's output so far. */
+    public String logText(Service s, int replica) {
         try {
-            return Files.readString(log(s), StandardCharsets.UTF_8);
+            return Files.readString(log(new Member(s, replica)), StandardCharsets.UTF_8);
         } catch (IOException e) {
             return "";
         }
@@ -113,7 +166,12 @@ public final class ServiceCluster implements AutoCloseable {
 
     /** Kills one service at once (SIGKILL), e.g. to test how the others react. */
     public void kill(Service s) {
-        Process p = processes.remove(s);
+        kill(s, 0);
+    }
+
+    /** Kills one replica at once (SIGKILL); returns once the process is gone. */
+    public void kill(Service s, int replica) {
+        Process p = processes.remove(new Member(s, replica));
         if (p != null) {
             p.destroyForcibly();
             waitFor(p);
@@ -122,18 +180,33 @@ public final class ServiceCluster implements AutoCloseable {
 
     /** The service's process id (for jcmd and /proc). */
     public long pid(Service s) {
-        return processes.get(s).pid();
+        return pid(s, 0);
+    }
+
+    public long pid(Service s, int replica) {
+        return processes.get(new Member(s, replica)).pid();
+    }
+
+    /** A replica's process (null once killed). */
+    public Process process(Service s, int replica) {
+        return processes.get(new Member(s, replica));
     }
 
     /** Starts a killed service again on the same port and waits until it is SERVING. */
     public void restart(Service s) {
-        kill(s);
-        launch(s);
-        awaitServing(s);
+        restart(s, 0);
     }
 
-    private void launch(Service s) {
-        processes.put(s, start(command(s, port(s), List.of()), log(s)));
+    /** Starts a killed (or exited) replica again on its port and waits until it is SERVING. */
+    public void restart(Service s, int replica) {
+        Member m = new Member(s, replica);
+        kill(s, replica);
+        launch(m);
+        awaitServing(m);
+    }
+
+    private void launch(Member m) {
+        processes.put(m, start(command(m.service(), port(m.service(), m.replica()), List.of()), log(m)));
     }
 
     /**
@@ -169,17 +242,28 @@ public final class ServiceCluster implements AutoCloseable {
             // the cancel test reads the UNet session ids from these debug lines
             cmd.add("-Dquarkus.log.category.\"dev.sdserve.orchestrator.client\".level=DEBUG");
             for (Service stage : List.of(Service.TEXT_ENCODER, Service.UNET, Service.VAE)) {
-                cmd.add("-Dquarkus.grpc.clients." + stage.clientName + ".host=localhost");
+                List<Integer> replicaPorts = new ArrayList<>();
+                for (int i = 0; i < topology.replicas(stage); i++) replicaPorts.add(port(stage, i));
+                if (stage == Service.UNET) replicaPorts.addAll(topology.spareUnetPorts());
+                if (replicaPorts.size() == 1) { // as a single-replica user configures it
+                    cmd.add("-Dquarkus.grpc.clients." + stage.clientName + ".host=localhost");
+                } else {
+                    cmd.add("-Dquarkus.grpc.clients." + stage.clientName + ".name-resolver=static");
+                    cmd.add("-Dquarkus.grpc.clients." + stage.clientName + ".host=" + String.join(",",
+                            replicaPorts.stream().map(p -> "localhost:" + p).toList()));
+                }
                 cmd.add("-Dquarkus.grpc.clients." + stage.clientName + ".port=" + port(stage));
             }
+            cmd.addAll(topology.orchestratorArgs());
         }
         cmd.addAll(extraArgs);
         cmd.addAll(List.of("-jar", layout.jar(s).toString()));
         return cmd;
     }
 
-    private void awaitServing(Service s) {
-        awaitServing(port(s), processes.get(s), log(s), s.module);
+    private void awaitServing(Member m) {
+        awaitServing(port(m.service(), m.replica()), processes.get(m), log(m), m.service().module
+                + (m.replica() == 0 ? "" : " replica " + m.replica()));
     }
 
     /** Waits until the process listening on {@code port} answers SERVING (plaintext); throws if it exits first. */

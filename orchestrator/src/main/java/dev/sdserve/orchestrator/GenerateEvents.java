@@ -29,7 +29,8 @@ final class GenerateEvents implements GenerationListener {
         out.onNext(GenerateEvent.newBuilder().setProgress(StepProgress.newBuilder().setIndex(e.index())
                 .setTotal(e.total()).setMode(e.mode() == StepMode.FULL ? dev.sdserve.proto.v1.StepMode.FULL
                         : dev.sdserve.proto.v1.StepMode.SHALLOW)
-                .setCacheHit(e.cacheHit()).setMs(e.ms()).setTimestep(e.timestep())).build());
+                .setCacheHit(e.cacheHit()).setMs(e.ms()).setTimestep(e.timestep())
+                .setMigrations(e.migrations())).build());
     }
 
     @Override

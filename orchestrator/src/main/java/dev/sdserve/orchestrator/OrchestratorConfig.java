@@ -52,6 +52,13 @@ public interface OrchestratorConfig {
     @WithDefault("10s")
     Duration drainTimeout();
 
+    /**
+     * How often one generation's UNet session may move to another unet-service replica when its own is lost
+     * (each move re-runs the last FULL step there); beyond it the generation fails with UNAVAILABLE. 0 = never.
+     */
+    @WithDefault("3")
+    int maxMigrations();
+
     /** Deadlines of the stage calls. */
     Deadlines deadline();
 

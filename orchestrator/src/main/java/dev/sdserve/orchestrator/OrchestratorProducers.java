@@ -6,6 +6,7 @@ import dev.sdserve.orchestrator.client.GrpcStageHealth;
 import dev.sdserve.orchestrator.client.GrpcTextEncoderClient;
 import dev.sdserve.orchestrator.client.GrpcVaeClient;
 import dev.sdserve.orchestrator.client.StageEndpoint;
+import dev.sdserve.orchestrator.client.StaticNameResolverProvider;
 import dev.sdserve.orchestrator.pipeline.Pipeline;
 import dev.sdserve.orchestrator.pipeline.StageClients;
 import dev.sdserve.proto.v1.DenoiserGrpc;
@@ -44,14 +45,15 @@ public class OrchestratorProducers {
 
     @Produces
     @Singleton
-    Pipeline pipeline(OrchestratorConfig config) {
+    Pipeline pipeline(OrchestratorConfig config, ReplicaMetrics metrics) {
         OrchestratorConfig.Deadlines d = config.deadline();
         StageEndpoint te = endpoint("text-encoder", d.textEncoder());
         StageEndpoint un = endpoint("unet", d.unetStep());
         StageEndpoint va = endpoint("vae", d.vae());
         StageClients stages = new StageClients(
                 new GrpcTextEncoderClient(TextEncoderGrpc.newBlockingStub(textEncoder), te),
-                new GrpcDenoiserClient(DenoiserGrpc.newStub(unet), un, d.unetSession()),
+                new GrpcDenoiserClient(DenoiserGrpc.newStub(unet), un, d.unetSession(), config.maxMigrations(),
+                        metrics::migrated),
                 new GrpcVaeClient(VaeGrpc.newBlockingStub(vae), va));
         GrpcStageHealth health = new GrpcStageHealth(List.of(new GrpcStageHealth.Stage(te, textEncoder),
                 new GrpcStageHealth.Stage(un, unet), new GrpcStageHealth.Stage(va, vae)), d.healthCheck());
@@ -77,7 +79,7 @@ public class OrchestratorProducers {
                 config.deadline().healthCheck()));
     }
 
-    /** "unet" → unet-service at the configured host:port, for error messages. */
+    /** "unet" → unet-service at the configured host:port (or its replicas), for error messages. */
     private static StageEndpoint endpoint(String client, Duration deadline) {
         Config c = ConfigProvider.getConfig();
         String prefix = "quarkus.grpc.clients." + client + ".";
@@ -86,6 +88,9 @@ public class OrchestratorProducers {
         Optional<String> testPort = LaunchMode.current() == LaunchMode.TEST
                 ? c.getOptionalValue(prefix + "test-port", String.class) : Optional.empty();
         String port = testPort.or(() -> c.getOptionalValue(prefix + "port", String.class)).orElse("9000");
-        return new StageEndpoint(client + "-service", host + ":" + port, deadline);
+        String resolver = c.getOptionalValue(prefix + "name-resolver", String.class).orElse("dns");
+        String address = StaticNameResolverProvider.SCHEME.equals(resolver)
+                ? String.join(", ", StaticNameResolverProvider.replicas(host, port)) : host + ":" + port;
+        return new StageEndpoint(client + "-service", address, deadline);
     }
 }

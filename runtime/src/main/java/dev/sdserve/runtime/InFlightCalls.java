@@ -24,6 +24,11 @@ public abstract class InFlightCalls implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                       ServerCallHandler<Q, R> next) {
+        // health watches and reflection never end by themselves: they are not work to wait for
+        if (call.getMethodDescriptor().getServiceName() != null
+                && call.getMethodDescriptor().getServiceName().startsWith("grpc.")) {
+            return next.startCall(call, headers);
+        }
         synchronized (lock) {
             active++;
         }

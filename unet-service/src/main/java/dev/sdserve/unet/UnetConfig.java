@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** {@code sd.unet.*}: unet-service settings (see README). */
@@ -30,6 +31,11 @@ public interface UnetConfig {
     /** On shutdown, Denoise streams and unary calls in flight get this long to finish before the server stops. */
     @WithDefault("10s")
     Duration drainTimeout();
+
+    /**
+     * Models loaded before the replica reports SERVING on grpc.health.v1 (readiness); unset = the default model.
+     */
+    Optional<List<String>> warmModels();
 
     FeatureStoreConfig featureStore();
 

@@ -28,7 +28,7 @@ final class GrpcDenoiserSession implements DenoiserSession, ClientResponseObserv
     /** Queued when the server ends the stream. */
     private static final Object END = new Object();
 
-    private final StageEndpoint endpoint;
+    private volatile StageEndpoint endpoint;
     private final BlockingQueue<Object> replies = new LinkedBlockingQueue<>();
     private final Object lock = new Object();
     private ClientCallStreamObserver<DenoiseRequest> requests; // guarded by lock after beforeStart
@@ -40,8 +40,9 @@ final class GrpcDenoiserSession implements DenoiserSession, ClientResponseObserv
         this.endpoint = endpoint;
     }
 
-    /** Starts the stream, sends {@code open} and waits for {@code opened}. */
-    static GrpcDenoiserSession open(DenoiserGrpc.DenoiserStub stub, StageEndpoint endpoint, OpenRequest open) {
+    /** Starts the stream, sends {@code open} and waits for {@code opened}; {@code pick} learns the replica. */
+    static GrpcDenoiserSession open(DenoiserGrpc.DenoiserStub stub, StageEndpoint endpoint, OpenRequest open,
+                                    ReplicaPick pick) {
         GrpcDenoiserSession s = new GrpcDenoiserSession(endpoint);
         try {
             stub.denoise(s);
@@ -55,7 +56,8 @@ final class GrpcDenoiserSession implements DenoiserSession, ClientResponseObserv
             throw SdException.internal(endpoint.stage() + " answered open with " + r.getKindCase(), null);
         }
         s.sessionId = r.getOpened().getSessionId();
-        LOG.debugf("unet session %s opened at %s", s.sessionId, endpoint.address());
+        if (pick.chosen() != null) s.endpoint = endpoint.at(pick.chosen()); // messages name the replica
+        LOG.debugf("unet session %s opened at %s", s.sessionId, s.endpoint.address());
         return s;
     }
 

@@ -36,6 +36,11 @@ public record StageEndpoint(String stage, String address, Duration deadline) {
         };
     }
 
+    /** The same stage at one of its replicas. */
+    public StageEndpoint at(String replica) {
+        return new StageEndpoint(stage, replica, deadline);
+    }
+
     /** A step or reply that did not come within {@link #deadline()}. */
     public SdException timedOut(String what) {
         return new SdException(SdException.Kind.DEADLINE_EXCEEDED,

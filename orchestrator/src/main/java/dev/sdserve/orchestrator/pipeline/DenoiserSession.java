@@ -33,7 +33,19 @@ public interface DenoiserSession extends AutoCloseable {
      * @param cacheHit  SHALLOW only: the cached feature was found and used
      * @param runMs     time spent in ONNX Runtime's run call
      * @param serverMs  time the whole step took on the UNet service (the round trip minus this is transport)
+     * @param migrations  how often the session moved to another replica during this step (usually 0)
+     * @param migrationMs the time those moves took (reopen + the re-run FULL step), part of the round trip
      */
-    record StepResult(FloatTensor noisePred, StepMode modeRun, boolean cacheHit, double runMs, double serverMs) {
+    record StepResult(FloatTensor noisePred, StepMode modeRun, boolean cacheHit, double runMs, double serverMs,
+                      int migrations, double migrationMs) {
+        /** A step that ran where the session was. */
+        public StepResult(FloatTensor noisePred, StepMode modeRun, boolean cacheHit, double runMs, double serverMs) {
+            this(noisePred, modeRun, cacheHit, runMs, serverMs, 0, 0);
+        }
+
+        /** This result as reached after {@code n} migrations that took {@code ms}. */
+        public StepResult migrated(int n, double ms) {
+            return new StepResult(noisePred, modeRun, cacheHit, runMs, serverMs, migrations + n, migrationMs + ms);
+        }
     }
 }

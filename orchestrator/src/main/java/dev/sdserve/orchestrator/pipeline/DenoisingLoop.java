@@ -59,7 +59,7 @@ public final class DenoisingLoop {
             latents = scheduler.step(eps, t, latents);
             timings.add(Stage.SCHEDULER, schedulerMs + StageTimings.millisSince(stepStart));
             events.progress(new StepEvent(call, total, unetOut.modeRun(), unetOut.cacheHit(),
-                    StageTimings.millisSince(start), t));
+                    StageTimings.millisSince(start), t, unetOut.migrations()));
             events.latents(call, latents);
             if (settings.previewInterval() > 0 && (call + 1) % settings.previewInterval() == 0) {
                 events.preview(call, LatentPreview.png(latents));
@@ -77,7 +77,8 @@ public final class DenoisingLoop {
     private StepResult timedUnet(DenoiserSession unet, FloatTensor x, double t, StepMode mode) {
         long start = System.nanoTime();
         StepResult r = unet.step(x, t, mode);
-        double roundTrip = StageTimings.millisSince(start);
+        double roundTrip = StageTimings.millisSince(start) - r.migrationMs();
+        if (r.migrations() > 0) timings.add(Stage.UNET_MIGRATION, r.migrationMs());
         timings.add(r.modeRun() == StepMode.FULL ? Stage.UNET_FULL : Stage.UNET_SHALLOW, roundTrip);
         timings.add(Stage.GRPC_OVERHEAD, Math.max(0, roundTrip - r.serverMs()));
         return r;

@@ -17,6 +17,8 @@ public final class StageTimings {
         TEXT_ENCODE("text_encode"),
         UNET_FULL("unet_full"),
         UNET_SHALLOW("unet_shallow"),
+        /** Moving a UNet session to another replica: the reopen and the re-run FULL step that rebuilds its feature. */
+        UNET_MIGRATION("unet_migration"),
         SCHEDULER("scheduler"),
         VAE("vae"),
         /** The UNet round trip as the orchestrator saw it minus the service's own server_ms: transport cost. */

@@ -11,6 +11,11 @@ import dev.sdserve.orchestrator.deepcache.StepMode;
  * @param cacheHit SHALLOW only: the cached feature was used
  * @param ms       wall time of the step on the orchestrator (UNet round trip + scheduler)
  * @param timestep the scheduler timestep t
+ * @param migrations UNet session migrations this step needed (a replica was lost); usually 0
  */
-public record StepEvent(int index, int total, StepMode mode, boolean cacheHit, double ms, double timestep) {
+public record StepEvent(int index, int total, StepMode mode, boolean cacheHit, double ms, double timestep,
+                        int migrations) {
+    public StepEvent(int index, int total, StepMode mode, boolean cacheHit, double ms, double timestep) {
+        this(index, total, mode, cacheHit, ms, timestep, 0);
+    }
 }

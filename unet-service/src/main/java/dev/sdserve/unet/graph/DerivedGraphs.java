@@ -9,7 +9,6 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -145,7 +144,10 @@ public final class DerivedGraphs {
             builder.build(tmp);
             try {
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
+            } catch (IOException raced) {
+                // another process (a second replica sharing the cache) renamed its copy first; rename(2) then
+                // says "Directory not empty" as a plain FileSystemException
+                if (!Files.isRegularFile(dir.resolve("meta.json"))) throw raced;
                 LOG.infof("derived graphs: %s was built concurrently; using that one", dir);
             }
         } catch (IOException e) {
