@@ -39,17 +39,9 @@ class StageMutualTlsE2eTest {
         Path clientPem = dir.resolve("orchestrator-client.pem");
         Path trust = dir.resolve("vae-trust.p12");
         for (Path p : List.of(server, serverPem, client, clientPem, trust)) Files.deleteIfExists(p);
-        keytool("-genkeypair", "-alias", "vae", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2", "-dname",
-                "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-keystore", server.toString(), "-storetype",
-                "PKCS12", "-storepass", PASSWORD, "-keypass", PASSWORD);
-        keytool("-exportcert", "-rfc", "-alias", "vae", "-keystore", server.toString(), "-storepass", PASSWORD,
-                "-file", serverPem.toString());
-        keytool("-genkeypair", "-alias", "orchestrator", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-                "-dname", "CN=sdserve-orchestrator", "-keystore", client.toString(), "-storetype", "PKCS12",
-                "-storepass", PASSWORD, "-keypass", PASSWORD);
-        keytool("-exportcert", "-rfc", "-alias", "orchestrator", "-keystore", client.toString(), "-storepass", PASSWORD,
-                "-file", clientPem.toString());
-        keytool("-importcert", "-noprompt", "-alias", "orchestrator", "-file", clientPem.toString(), "-keystore",
+        TestCertificates.localhost("vae", server, serverPem, PASSWORD);
+        TestCertificates.selfSigned("orchestrator", "CN=sdserve-orchestrator", null, client, clientPem, PASSWORD);
+        TestCertificates.keytool("-importcert", "-noprompt", "-alias", "orchestrator", "-file", clientPem.toString(), "-keystore",
                 trust.toString(), "-storetype", "PKCS12", "-storepass", PASSWORD);
 
         int port = ServiceCluster.freePort();
@@ -94,14 +86,5 @@ class StageMutualTlsE2eTest {
     private static HealthCheckResponse.ServingStatus check(ManagedChannel ch) {
         return HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
                 .check(HealthCheckRequest.getDefaultInstance()).getStatus();
-    }
-
-    private static void keytool(String... args) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool failed: " + out);
     }
 }

@@ -31,12 +31,7 @@ class TlsE2eTest {
         Path dir = LimitsE2eTest.scratch("tls");
         Path keyStore = dir.resolve("orchestrator.p12");
         Path caPem = dir.resolve("orchestrator-ca.pem");
-        Files.deleteIfExists(keyStore);
-        keytool("-genkeypair", "-alias", "sdserve", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-keystore", keyStore.toString(),
-                "-storetype", "PKCS12", "-storepass", PASSWORD, "-keypass", PASSWORD);
-        keytool("-exportcert", "-rfc", "-alias", "sdserve", "-keystore", keyStore.toString(), "-storepass", PASSWORD,
-                "-file", caPem.toString());
+        TestCertificates.localhost("sdserve", keyStore, caPem, PASSWORD);
 
         try (ExtraOrchestrator o = ExtraOrchestrator.start(cluster, "tls-orchestrator", List.of(
                 "-Dquarkus.grpc.server.ssl.key-store=" + keyStore,
@@ -62,14 +57,5 @@ class TlsE2eTest {
                 plain.shutdownNow();
             }
         }
-    }
-
-    private static void keytool(String... args) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool failed: " + out);
     }
 }
