@@ -4,7 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -19,19 +24,24 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The drain counter over a real server: a slow call is counted until it completes, and awaitIdle waits for it. */
+/**
+ * The drain counter over a real server: a slow call is counted until it completes, and awaitIdle waits for it;
+ * grpc.* calls (health checks and watches, which never end) are not counted.
+ */
 class InFlightCallsTest {
 
     @Test
     void countsACallUntilItEndsAndAwaitIdleWaitsForIt() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch[] gate = {entered, release};
         HealthGrpc.HealthImplBase slow = new HealthGrpc.HealthImplBase() {
             @Override
             public void check(HealthCheckRequest request, StreamObserver<HealthCheckResponse> out) {
-                entered.countDown();
+                CountDownLatch[] g = gate.clone();
+                g[0].countDown();
                 try {
-                    release.await(10, TimeUnit.SECONDS);
+                    g[1].await(10, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -39,15 +49,33 @@ class InFlightCallsTest {
                 out.onCompleted();
             }
         };
+        // The same handler served under a service name of the application's own (not grpc.*), as a stage's
+        // methods are, and under its own name grpc.health.v1.Health.
+        MethodDescriptor<HealthCheckRequest, HealthCheckResponse> appMethod = HealthGrpc.getCheckMethod().toBuilder()
+                .setFullMethodName(MethodDescriptor.generateFullMethodName("sd.test.Slow", "Check")).build();
+        ServerServiceDefinition app = ServerServiceDefinition.builder("sd.test.Slow")
+                .addMethod(appMethod, ServerCalls.asyncUnaryCall(slow::check)).build();
         InFlightCalls calls = new InFlightCalls() { };
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(ServerInterceptors.intercept(app, calls))
                 .addService(ServerInterceptors.intercept(slow, calls)).build().start();
         ManagedChannel ch = GrpcProbe.channel(server.getPort());
         try {
-            CompletableFuture<HealthCheckResponse> reply = CompletableFuture.supplyAsync(
+            CompletableFuture<HealthCheckResponse> health = CompletableFuture.supplyAsync(
                     () -> HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
                             .check(HealthCheckRequest.getDefaultInstance()));
             assertTrue(entered.await(10, TimeUnit.SECONDS));
+            assertEquals(0, calls.active(), "a grpc.* call is not counted");
+            release.countDown();
+            health.get(10, TimeUnit.SECONDS);
+            CountDownLatch enteredApp = new CountDownLatch(1);
+            CountDownLatch releaseApp = new CountDownLatch(1);
+            gate[0] = enteredApp;
+            gate[1] = releaseApp;
+            CompletableFuture<HealthCheckResponse> reply = CompletableFuture.supplyAsync(
+                    () -> ClientCalls.blockingUnaryCall(ch, appMethod, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+                            HealthCheckRequest.getDefaultInstance()));
+            assertTrue(enteredApp.await(10, TimeUnit.SECONDS));
             assertEquals(1, calls.active());
             assertFalse(calls.awaitIdle(Duration.ofMillis(100)), "the call is still running");
 
@@ -57,7 +85,7 @@ class InFlightCallsTest {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                release.countDown();
+                releaseApp.countDown();
             });
             assertTrue(calls.awaitIdle(Duration.ofSeconds(10)), "drain waits for the call to finish");
             assertEquals(HealthCheckResponse.ServingStatus.SERVING, reply.get(10, TimeUnit.SECONDS).getStatus());
