@@ -43,11 +43,23 @@ public class ImageGenerationGrpcService extends ImageGenerationGrpc.ImageGenerat
     @Inject
     GenerationLimiter limiter;
 
+    /*
+     * Stage calls run in a fork of the call's gRPC Context: its values (trace context) without its cancellation.
+     * The channels' load balancer may start its long-lived health-check watches from whatever thread drives it; in
+     * the call's own Context such a watch would die when this call ends ("Context was cancelled without error")
+     * and mark a healthy replica as failed. A client cancel or deadline still stops the generation: the listener
+     * below cancels it explicitly, which closes its UNet session.
+     */
     @Override
     public void generate(GenerateRequest request, StreamObserver<GenerateEvent> responses) {
+        Context callContext = Context.current();
+        callContext.fork().run(() -> generate(callContext, request, responses));
+    }
+
+    private void generate(Context callContext, GenerateRequest request, StreamObserver<GenerateEvent> responses) {
         Cancellation cancel = new Cancellation();
         Context.CancellationListener onCancel = ctx -> cancel.cancel("cancelled by the client");
-        Context.current().addListener(onCancel, Runnable::run);
+        callContext.addListener(onCancel, Runnable::run);
         if (responses instanceof ServerCallStreamObserver<GenerateEvent> call) {
             call.setOnCancelHandler(() -> cancel.cancel("cancelled by the client"));
         }
@@ -59,7 +71,7 @@ public class ImageGenerationGrpcService extends ImageGenerationGrpc.ImageGenerat
             }
             responses.onCompleted();
         } catch (RuntimeException | Error e) {
-            if (Context.current().isCancelled()) {
+            if (callContext.isCancelled()) {
                 // the client left or its deadline passed: nobody to answer; the UNet session is already closed
                 LOG.debugf("generation cancelled: %s", e.getMessage());
             } else {
@@ -69,16 +81,16 @@ public class ImageGenerationGrpcService extends ImageGenerationGrpc.ImageGenerat
                 responses.onError(status);
             }
         } finally {
-            Context.current().removeListener(onCancel);
+            callContext.removeListener(onCancel);
         }
     }
 
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
         try {
-            responses.onNext(catalog.list());
+            responses.onNext(Context.current().fork().call(catalog::list)); // stage calls: see generate
             responses.onCompleted();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             responses.onError(GrpcErrors.toStatus(e));
         }
     }
