@@ -20,13 +20,10 @@ public record ModelDefaults(int steps, double guidance, int cacheBranches) {
     public static final double SDXL_GUIDANCE = 5.0;
     public static final int TURBO_STEPS = 1;
     public static final double TURBO_GUIDANCE = 0.0;
-    /** Up blocks when the UNet's config.json does not list them: 4 on SD 1.x/2.x, 3 on SDXL. */
-    private static final int SD_UP_BLOCKS = 4;
-    private static final int SDXL_UP_BLOCKS = 3;
 
     public static ModelDefaults of(ModelFolder model) {
         boolean xl = model.isSdxl();
-        int branches = 3 * upBlocks(model, xl ? SDXL_UP_BLOCKS : SD_UP_BLOCKS);
+        int branches = 3 * model.unetUpBlocks();
         if (!xl) return new ModelDefaults(STEPS, GUIDANCE, branches);
         return isTurbo(model) ? new ModelDefaults(TURBO_STEPS, TURBO_GUIDANCE, branches)
                 : new ModelDefaults(STEPS, SDXL_GUIDANCE, branches);
@@ -42,10 +39,5 @@ public record ModelDefaults(int steps, double guidance, int cacheBranches) {
         }
         return "EulerAncestralDiscreteScheduler".equals(config.path("_class_name").asText())
                 && "trailing".equals(config.path("timestep_spacing").asText());
-    }
-
-    private static int upBlocks(ModelFolder model, int fallback) {
-        JsonNode up = model.config(ModelFolder.Part.UNET).get("up_block_types");
-        return up != null && up.isArray() && up.size() > 0 ? up.size() : fallback;
     }
 }
