@@ -25,11 +25,21 @@ public final class OrtSessions {
     private OrtSessions() {
     }
 
-    /** A session and the EP it actually runs on. */
-    public record Loaded(OrtSession session, ExecutionProvider provider) implements AutoCloseable {
+    /**
+     * A session and the EP it actually runs on.
+     *
+     * @param profiling ONNX Runtime's profiler is on: closing writes its trace file (see
+     *                  {@link RuntimeOptions#profileDir()})
+     */
+    public record Loaded(OrtSession session, ExecutionProvider provider, boolean profiling) implements AutoCloseable {
+        public Loaded(OrtSession session, ExecutionProvider provider) {
+            this(session, provider, false);
+        }
+
         @Override
         public void close() {
             try {
+                if (profiling) LOG.infof("ONNX Runtime profile written: %s", session.endProfiling());
                 session.close();
             } catch (OrtException e) {
                 LOG.warn("closing session: " + e.getMessage());
@@ -101,10 +111,10 @@ public final class OrtSessions {
     static Loaded create(Path label, RuntimeOptions options, OptionsCustomizer customize, SessionFactory factory,
                          ProviderSetup providers) {
         ExecutionProvider used;
-        try (SessionOptions so = options(options, customize)) {
+        try (SessionOptions so = options(label, options, customize)) {
             used = providers.add(so, options, label);
             try {
-                return new Loaded(factory.create(so), used);
+                return new Loaded(factory.create(so), used, options.profileDir().isPresent());
             } catch (OrtException | RuntimeException e) {
                 if (used == ExecutionProvider.CPU) throw e;
                 logFallback(options.executionProvider(), label,
@@ -113,14 +123,15 @@ public final class OrtSessions {
         } catch (OrtException e) {
             throw failed(label, e);
         }
-        try (SessionOptions cpu = options(options, customize)) {
-            return new Loaded(factory.create(cpu), ExecutionProvider.CPU);
+        try (SessionOptions cpu = options(label, options, customize)) {
+            return new Loaded(factory.create(cpu), ExecutionProvider.CPU, options.profileDir().isPresent());
         } catch (OrtException e) {
             throw failed(label, e);
         }
     }
 
-    private static SessionOptions options(RuntimeOptions options, OptionsCustomizer customize) throws OrtException {
+    private static SessionOptions options(Path label, RuntimeOptions options, OptionsCustomizer customize)
+            throws OrtException {
         SessionOptions so = new SessionOptions();
         try {
             so.setOptimizationLevel(optLevel(options.optimizationLevel()));
@@ -128,12 +139,30 @@ public final class OrtSessions {
                 so.setIntraOpNumThreads(options.intraOpThreads());
             }
             so.addConfigEntry("session.intra_op.allow_spinning", options.allowSpinning() ? "1" : "0");
+            if (options.profileDir().isPresent()) so.enableProfiling(profilePrefix(options.profileDir().get(), label));
             customize.accept(so);
             return so;
         } catch (OrtException | RuntimeException e) {
             so.close();
             throw e;
         }
+    }
+
+    /**
+     * Where a session's profile goes: {@code dir/<folder>-<file>} (ONNX Runtime appends the start time and
+     * {@code .json}), so {@code unet/model.onnx} and a derived {@code …/shallow.onnx} stay apart.
+     */
+    static String profilePrefix(Path dir, Path label) {
+        try {
+            Files.createDirectories(dir);
+        } catch (java.io.IOException e) {
+            throw new SdException(SdException.Kind.FAILED_PRECONDITION, "sd.runtime.profile-dir: cannot create "
+                    + dir + ": " + e.getMessage(), e);
+        }
+        String file = label.getFileName() == null ? "model" : label.getFileName().toString().replaceFirst("\\.onnx$", "");
+        Path parent = label.getParent();
+        String folder = parent == null || parent.getFileName() == null ? "" : parent.getFileName() + "-";
+        return dir.resolve((folder + file).replaceAll("[^A-Za-z0-9._-]", "_")).toString();
     }
 
     private static SdException failed(Path label, OrtException e) {

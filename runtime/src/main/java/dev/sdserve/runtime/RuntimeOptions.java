@@ -1,9 +1,11 @@
 package dev.sdserve.runtime;
 
 import ai.onnxruntime.providers.CoreMLFlags;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -16,13 +18,28 @@ import java.util.Set;
  *                          (lower latency inside a run; they also hold the cores a moment after each run)
  * @param cudaDeviceId      the CUDA device sessions use ({@code sd.runtime.cuda-device-id})
  * @param coremlFlags       CoreML EP flags ({@code sd.runtime.coreml-flags}), e.g. CPU_AND_GPU, CREATE_MLPROGRAM
+ * @param profileDir        where ONNX Runtime's profiler writes one JSON trace per session, on close
+ *                          ({@code sd.runtime.profile-dir}); empty = profiling off
  */
 public record RuntimeOptions(ExecutionProvider executionProvider, int intraOpThreads, String optimizationLevel,
-                             boolean allowSpinning, int cudaDeviceId, Set<CoreMLFlags> coremlFlags) {
+                             boolean allowSpinning, int cudaDeviceId, Set<CoreMLFlags> coremlFlags,
+                             Optional<Path> profileDir) {
 
     public RuntimeOptions {
         SdException.require(cudaDeviceId >= 0, "sd.runtime.cuda-device-id: must be >= 0, got " + cudaDeviceId);
         coremlFlags = Set.copyOf(coremlFlags);
+    }
+
+    public RuntimeOptions(ExecutionProvider executionProvider, int intraOpThreads, String optimizationLevel,
+                          boolean allowSpinning, int cudaDeviceId, Set<CoreMLFlags> coremlFlags) {
+        this(executionProvider, intraOpThreads, optimizationLevel, allowSpinning, cudaDeviceId, coremlFlags,
+                Optional.empty());
+    }
+
+    /** The same options with ONNX Runtime's profiler on: each session writes its trace into {@code dir} when closed. */
+    public RuntimeOptions withProfiling(Path dir) {
+        return new RuntimeOptions(executionProvider, intraOpThreads, optimizationLevel, allowSpinning, cudaDeviceId,
+                coremlFlags, Optional.of(dir));
     }
 
     public RuntimeOptions(ExecutionProvider executionProvider, int intraOpThreads, String optimizationLevel,

@@ -24,6 +24,7 @@ public class RuntimeProducers {
     public RuntimeOptions runtimeOptions(SdConfig.Runtime config) {
         return new RuntimeOptions(ExecutionProvider.parse(config.executionProvider()), config.intraOpThreads(),
                 config.optimizationLevel(), config.allowSpinning(), config.cudaDeviceId(),
-                RuntimeOptions.coremlFlags(config.coremlFlags().orElse("")));
+                RuntimeOptions.coremlFlags(config.coremlFlags().orElse("")),
+                config.profileDir().filter(d -> !d.isBlank()).map(java.nio.file.Path::of));
     }
 }

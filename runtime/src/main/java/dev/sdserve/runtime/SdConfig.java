@@ -49,5 +49,11 @@ public final class SdConfig {
 
         /** CoreML EP flags, comma-separated ORT CoreMLFlags names (e.g. CPU_AND_GPU,CREATE_MLPROGRAM); empty = none. */
         Optional<String> coremlFlags();
+
+        /**
+         * A folder for ONNX Runtime's profiler: every session writes a Chrome-trace JSON of its node timings there
+         * when it is closed (model evicted or service stopped). Unset = off; it costs a little time per node.
+         */
+        Optional<String> profileDir();
     }
 }

@@ -93,6 +93,15 @@ public final class BenchCommand implements Callable<Integer> {
                     + " N5_branch1). The baseline always runs; the split run adds N5.")
     List<String> configs;
 
+    @Option(names = "--repeat", paramLabel = "R",
+            description = "Timed runs of each configuration; the report gives the median and the range (default: 3;"
+                    + " 1 with --quick).")
+    Integer repeat;
+
+    @Option(names = "--no-op-profile", description = "Skip the op-level profile (ONNX Runtime's profiler on each"
+            + " graph after the timed runs).")
+    boolean noOpProfile;
+
     @Option(names = "--project-dir", paramLabel = "DIR",
             description = "Source tree with the built services (default: found from the jar or the working directory).")
     Path projectDir;
@@ -127,6 +136,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (steps != null && steps < 5) throw new CommandLine.ParameterException(cl, "--steps: at least 5, got " + steps);
         if (threads < 0) throw new CommandLine.ParameterException(cl, "--threads: 0 (all cores) or more, got " + threads);
+        if (repeat != null && repeat < 1) throw new CommandLine.ParameterException(cl, "--repeat: at least 1, got " + repeat);
         if (gemmSide != null && gemmSide < 16) throw new CommandLine.ParameterException(cl, "--gemm-side: at least 16");
     }
 
@@ -147,7 +157,8 @@ public final class BenchCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         return new BenchSettings(folder, roots, generation, runtime, gemm, projectDir(),
-                out.toAbsolutePath().resolve("work"), !noSplit, cases);
+                out.toAbsolutePath().resolve("work"), !noSplit, cases, repeat != null ? repeat : quick ? 1 : 3,
+                !noOpProfile);
     }
 
     private String modelName(ModelRoots roots) {

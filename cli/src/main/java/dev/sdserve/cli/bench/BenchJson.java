@@ -7,8 +7,12 @@ import java.util.Map;
 /** bench.json: the ratios the issue asks for, the settings and machine, and every run's raw timings. */
 final class BenchJson {
     /** How each configuration was timed, as the table states it too. */
-    static final String METHOD = "one timed run per configuration, after one warm-up generation per UNet branch"
-            + " (and one for the services); all configurations start from the same initial latents";
+    static String method(int repeats) {
+        return (repeats == 1 ? "one timed run per configuration" : repeats + " timed runs per configuration, taken"
+                + " round-robin over a branch's configurations; each figure is from the run with the median loop time,"
+                + " and the times show the median (smallest-largest)") + ", after one warm-up generation per UNet"
+                + " branch (and one for the services); all configurations start from the same initial latents";
+    }
 
     private BenchJson() {
     }
@@ -28,7 +32,8 @@ final class BenchJson {
         root.put("allow_spinning", s.runtime().allowSpinning());
         root.put("java", System.getProperty("java.version"));
         root.putObject("load_average").put("start", r.load()[0]).put("end", r.load()[1]);
-        root.put("method", METHOD);
+        root.put("method", method(s.repeats()));
+        root.put("repeats", s.repeats());
         map(root.putObject("deepcache_speedup"), r.deepCacheSpeedup());
         map(root.putObject("unet_loop_speedup"), r.unetLoopSpeedup());
         map(root.putObject("unet_loop_speedup_from_call_costs"), r.unetLoopSpeedupFromCallCosts());
@@ -58,6 +63,37 @@ final class BenchJson {
         ObjectNode runs = root.putObject("runs");
         r.inProcess().forEach((key, run) -> run(runs.putObject(key), run));
         r.split().ifPresent(sp -> run(runs.putObject("split_" + BenchCase.split().key()), sp));
+        ObjectNode spread = root.putObject("repetitions");
+        r.repetitions().forEach((key, list) -> {
+            ObjectNode o = spread.putObject(key.equals(Benchmark.SPLIT) ? "split_" + BenchCase.split().key() : key);
+            var loops = o.putArray("loop_ms");
+            var totals = o.putArray("total_ms");
+            var transport = key.equals(Benchmark.SPLIT) ? o.putArray("transport_ms_per_call") : null;
+            list.forEach(run -> {
+                loops.add(run.loopMs());
+                totals.add(run.totalMs());
+                if (transport != null) transport.add(run.transportMs() / run.steps().calls());
+            });
+            BenchResults.Spread loop = r.loopSpread(key);
+            o.put("loop_ms_median", loop.median()).put("loop_relative_range", loop.relativeRange());
+            o.put("total_ms_median", r.totalSpread(key).median());
+        });
+        put(root, "vae_decoder_gmacs", r.vaeDecoderMacs() / 1e9);
+        ObjectNode rss = root.putObject("peak_rss_bytes");
+        r.peakRss().forEach(rss::put);
+        var profiles = root.putArray("op_profile");
+        for (OpProfile p : r.profiles()) {
+            ObjectNode o = profiles.addObject().put("graph", p.graph()).put("runs", p.runs());
+            put(o, "run_ms", p.runMs());
+            put(o, "kernel_ms", p.kernelMs());
+            put(o, "gflops", r.profileGflops(p));
+            ObjectNode cat = o.putObject("by_category_ms");
+            p.byCategory().forEach((c, ms) -> put(cat, c.name().toLowerCase(java.util.Locale.ROOT), ms));
+            ObjectNode block = o.putObject("by_block_ms");
+            p.byBlock().forEach((b, ms) -> put(block, b, ms));
+            ObjectNode op = o.putObject("by_op_ms");
+            p.byOp().forEach((k, ms) -> put(op, k, ms));
+        }
         var targets = root.putArray("targets");
         for (BenchResults.Target t : r.targets()) {
             targets.addObject().put("metric", t.metric()).put("target", t.comparison() + " " + t.bound())

@@ -11,13 +11,62 @@ import java.util.Optional;
  * The raw measurements of one benchmark run and the ratios the report gives. Every ratio divides two runs
  * measured side by side in this one run, so that machine speed cancels out (noise does not).
  *
- * @param inProcess the timed in-process runs by {@link BenchCase#key()}, the baseline included
- * @param split     the split (four services) run of {@link BenchCase#split()}, when it ran
- * @param macs      MACs per call at batch 1 and the benchmark's size, by branch
- * @param load      the 1-minute load average at the start and at the end
+ * @param inProcess   the median timed in-process run (by loop time) of each {@link BenchCase#key()}, the baseline
+ *                    included
+ * @param split       the median split (four services) run of {@link BenchCase#split()}, when it ran
+ * @param repetitions every timed run, by case key and {@link Benchmark#SPLIT}, in the order they ran
+ * @param macs        MACs per call at batch 1 and the benchmark's size, by branch
+ * @param vaeDecoderMacs MACs of one VAE decode at the benchmark's size
+ * @param load        the 1-minute load average at the start and at the end
+ * @param profiles    the op-level profile of each graph (empty with --no-op-profile)
+ * @param peakRss     each service's peak resident memory in the split run, bytes (empty without it)
  */
 record BenchResults(BenchSettings settings, Map<String, RunResult> inProcess, Optional<RunResult> split,
-                    Map<Integer, MacCounter.Macs> macs, double gemmPeakGflops, double[] load, double elapsedSeconds) {
+                    Map<String, List<RunResult>> repetitions, Map<Integer, MacCounter.Macs> macs, long vaeDecoderMacs,
+                    double gemmPeakGflops, double[] load, double elapsedSeconds, List<OpProfile> profiles,
+                    Map<String, Long> peakRss) {
+
+    /** Median, smallest and largest of one figure over a configuration's repetitions. */
+    record Spread(double median, double min, double max) {
+        static Spread of(List<RunResult> runs, java.util.function.ToDoubleFunction<RunResult> f) {
+            double[] v = runs.stream().mapToDouble(f).sorted().toArray();
+            int n = v.length;
+            double median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+            return new Spread(median, v[0], v[n - 1]);
+        }
+
+        /** The range as a fraction of the median: how far apart the repetitions were. */
+        double relativeRange() {
+            return (max - min) / median;
+        }
+    }
+
+    Spread loopSpread(String key) {
+        return Spread.of(repetitions.get(key), RunResult::loopMs);
+    }
+
+    Spread totalSpread(String key) {
+        return Spread.of(repetitions.get(key), RunResult::totalMs);
+    }
+
+    /**
+     * GFLOP/s of a profiled graph from its mean ONNX Runtime run time: the UNet graphs at the CFG batch, the VAE
+     * decoder at one image; NaN for a graph whose MACs are not counted (the text encoders).
+     */
+    double profileGflops(OpProfile p) {
+        long m;
+        int batch = settings.generation().unetBatch();
+        if (p.graph().startsWith("unet full")) {
+            m = macs.get(0).full() * batch;
+        } else if (p.graph().startsWith("unet shallow b")) {
+            m = macs.get(Integer.parseInt(p.graph().substring("unet shallow b".length()))).shallow() * batch;
+        } else if (p.graph().equals("vae_decoder")) {
+            m = vaeDecoderMacs;
+        } else {
+            return Double.NaN;
+        }
+        return 2.0 * m / (p.runMs() / 1e3) / 1e9;
+    }
 
     /** One target of the issue, checked against this run. */
     record Target(String metric, String comparison, double bound, double value) {

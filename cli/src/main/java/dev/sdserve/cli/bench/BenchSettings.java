@@ -18,12 +18,27 @@ import java.util.List;
  * @param workDir    scratch space: derived UNet graphs, service logs
  * @param split      also run the four services and compare (needs their jars)
  * @param cases      the DeepCache configurations to time (the baseline always runs), in report order
+ * @param repeats    timed runs of each configuration (the report gives their median and range)
+ * @param profileOps after the timed runs, run each UNet branch's graphs, the text encoder and the VAE decoder once
+ *                   more with ONNX Runtime's profiler on and report where their time goes
  */
 record BenchSettings(ModelFolder model, ModelRoots roots, Generation generation, RuntimeOptions runtime,
-                     int gemmSide, Path projectDir, Path workDir, boolean split, List<BenchCase> cases) {
+                     int gemmSide, Path projectDir, Path workDir, boolean split, List<BenchCase> cases, int repeats,
+                     boolean profileOps) {
 
     BenchSettings {
         cases = List.copyOf(cases);
+        if (repeats < 1) throw new IllegalArgumentException("repeats: at least 1, got " + repeats);
+    }
+
+    BenchSettings withRuntime(RuntimeOptions options) {
+        return new BenchSettings(model, roots, generation, options, gemmSide, projectDir, workDir, split, cases, repeats,
+                profileOps);
+    }
+
+    /** Where the op profile's ONNX Runtime traces go. */
+    Path profileDir() {
+        return workDir.resolve("ort-profiles");
     }
 
     /** The UNet branches the selected configurations use; branch 0 (the baseline's graphs) always. */

@@ -42,44 +42,111 @@ final class Benchmark {
             say("branch %d: full %.2f GMACs, shallow %.3f GMACs per call at batch 1", branch,
                     macs.get(branch).full() / 1e9, macs.get(branch).shallow() / 1e9);
         }
+        long vaeMacs = UnetMacs.vaeDecoder(settings.model(), latentSide());
+        say("VAE decoder: %.2f GMACs per image", vaeMacs / 1e9);
         FloatTensor latents = InitialNoise.draw(settings.generation().seed(),
                 new long[] {1, 4, settings.generation().latentHeight(), settings.generation().latentWidth()});
-        Map<String, RunResult> inProcess = new LinkedHashMap<>();
-        Optional<RunResult> split = Optional.empty();
+        Map<String, List<RunResult>> runs = new LinkedHashMap<>();
+        Map<String, Long> peakRss = Map.of();
         // The services start first and idle (they load models on first use): a failed start then costs seconds,
         // not the whole run, and a rebuild of their jars during the run cannot break them.
         try (ServiceProcesses services = settings.split() ? startServices() : null) {
             List<Integer> branches = new java.util.ArrayList<>(settings.branches());
             java.util.Collections.reverse(branches); // branch 0 last: its N=5 run is next to the split run
-            for (int branch : branches) inProcessBranch(branch, latents, inProcess);
-            if (services != null) split = Optional.of(split(services, latents));
+            for (int branch : branches) inProcessBranch(branch, latents, runs);
+            if (services != null) {
+                runs.put(SPLIT, split(services, latents));
+                peakRss = services.peakRss();
+            }
         }
+        List<OpProfile> profiles = settings.profileOps() ? profile(latents) : List.of();
         double elapsed = (System.nanoTime() - start) / 1e9;
-        return new BenchResults(settings, ordered(inProcess), split, macs, gemm,
-                new double[] {loadAtStart, Machine.loadAverage()}, elapsed);
+        Map<String, RunResult> medians = new LinkedHashMap<>();
+        runs.forEach((key, list) -> medians.put(key, median(list)));
+        Optional<RunResult> split = Optional.ofNullable(medians.remove(SPLIT));
+        return new BenchResults(settings, ordered(medians), split, runs, macs, vaeMacs, gemm,
+                new double[] {loadAtStart, Machine.loadAverage()}, elapsed, profiles, peakRss);
     }
+
+    /** The key of the split run's repetitions in {@link BenchResults#repetitions()}. */
+    static final String SPLIT = "split";
+
+    /** The run with the median loop time (the lower of the middle two for an even count). */
+    static RunResult median(List<RunResult> runs) {
+        List<RunResult> sorted = new java.util.ArrayList<>(runs);
+        sorted.sort(java.util.Comparator.comparingDouble(RunResult::loopMs));
+        return sorted.get((sorted.size() - 1) / 2);
+    }
+
+    /**
+     * The op profile: each branch's graphs (and the text encoder and VAE decoder) run two short generations in
+     * sessions with ONNX Runtime's profiler on; each session's trace is summed (its first run left out).
+     */
+    private List<OpProfile> profile(FloatTensor latents) {
+        List<OpProfile> out = new java.util.ArrayList<>();
+        for (int branch : settings.branches()) {
+            java.nio.file.Path dir = settings.profileDir().resolve("branch" + branch);
+            BenchSettings profiled = settings.withRuntime(settings.runtime().withProfiling(dir));
+            say("op profile, branch %d: traces in %s", branch, dir);
+            clearProfiles(dir);
+            try (InProcessStages stages = new InProcessStages(profiled)) {
+                InProcessRun runner = new InProcessRun(profiled, stages);
+                for (int i = 0; i < 2; i++) runner.run(warmUp(branch), latents, PROFILE_STEPS);
+            }
+            for (OpProfile p : OpProfile.readAll(dir, branch)) {
+                if (branch != 0 && !p.graph().startsWith("unet")) continue; // once is enough for the other stages
+                say("%s", p);
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** Removes an earlier run's traces, which would otherwise be read as this run's. */
+    private static void clearProfiles(java.nio.file.Path dir) {
+        if (!java.nio.file.Files.isDirectory(dir)) return;
+        try (java.util.stream.Stream<java.nio.file.Path> old = java.nio.file.Files.list(dir)) {
+            for (java.nio.file.Path p : old.filter(f -> f.toString().endsWith(".json")).toList()) java.nio.file.Files.delete(p);
+        } catch (java.io.IOException e) {
+            throw new dev.sdserve.runtime.SdException(dev.sdserve.runtime.SdException.Kind.FAILED_PRECONDITION,
+                    "cannot clear " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Steps of each profiled generation (N=2: about half the calls full, half shallow). */
+    private static final int PROFILE_STEPS = 5;
 
     private ServiceProcesses startServices() {
         say("starting the four services (logs in %s)", settings.workDir());
         return ServiceProcesses.start(settings);
     }
 
-    private void inProcessBranch(int branch, FloatTensor latents, Map<String, RunResult> out) {
+    /** Warms the branch's graphs up, then times its configurations round-robin, {@code repeats} rounds. */
+    private void inProcessBranch(int branch, FloatTensor latents, Map<String, List<RunResult>> out) {
         try (InProcessStages stages = new InProcessStages(settings)) {
             InProcessRun runner = new InProcessRun(settings, stages);
             say("in-process, branch %d: loading and warming up", branch);
             runner.run(warmUp(branch), latents, WARM_UP_STEPS);
-            for (BenchCase c : casesOf(branch)) out.put(c.key(), report("in-process " + c.label(),
-                    runner.run(c, latents, settings.generation().steps())));
+            for (int round = 1; round <= settings.repeats(); round++) {
+                for (BenchCase c : casesOf(branch)) {
+                    out.computeIfAbsent(c.key(), k -> new java.util.ArrayList<>()).add(report(
+                            f("in-process %s [%d/%d]", c.label(), round, settings.repeats()),
+                            runner.run(c, latents, settings.generation().steps())));
+                }
+            }
         }
     }
 
-    private RunResult split(ServiceProcesses services, FloatTensor latents) {
+    private List<RunResult> split(ServiceProcesses services, FloatTensor latents) {
         try (SplitRun runner = new SplitRun(settings, services.port(ServiceProcesses.ORCHESTRATOR))) {
             say("split: warming up");
             runner.run(warmUp(BenchCase.split().branch()), latents, WARM_UP_STEPS);
-            return report("split " + BenchCase.split().label(), runner.run(BenchCase.split(), latents,
-                    settings.generation().steps()));
+            List<RunResult> out = new java.util.ArrayList<>();
+            for (int round = 1; round <= settings.repeats(); round++) {
+                out.add(report(f("split %s [%d/%d]", BenchCase.split().label(), round, settings.repeats()),
+                        runner.run(BenchCase.split(), latents, settings.generation().steps())));
+            }
+            return out;
         }
     }
 
@@ -100,7 +167,7 @@ final class Benchmark {
     private Map<String, RunResult> ordered(Map<String, RunResult> runs) {
         Map<String, RunResult> out = new LinkedHashMap<>();
         out.put(BenchCase.BASELINE, runs.get(BenchCase.BASELINE));
-        for (BenchCase c : settings.cases()) out.put(c.key(), runs.get(c.key()));
+        for (BenchCase c : settings.cases()) if (runs.containsKey(c.key())) out.put(c.key(), runs.get(c.key()));
         return out;
     }
 
@@ -111,9 +178,15 @@ final class Benchmark {
 
     private RunResult report(String what, RunResult measured) {
         RunResult r = measured.withLoad(Machine.loadAverage());
-        say("%-48s %6.1f s end to end, loop %6.1f s (%d full + %d shallow UNet calls), load %.2f", what,
-                r.totalMs() / 1e3, r.loopMs() / 1e3, r.steps().fullCalls(), r.steps().shallowCalls(), r.load());
+        say("%-48s %6.1f s end to end, loop %6.1f s (%d full + %d shallow UNet calls), load %.2f%s", what,
+                r.totalMs() / 1e3, r.loopMs() / 1e3, r.steps().fullCalls(), r.steps().shallowCalls(), r.load(),
+                Double.isNaN(r.transportMs()) ? "" : f(", gRPC transport %.2f ms per UNet call",
+                        r.transportMs() / r.steps().calls()));
         return r;
+    }
+
+    private static String f(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
     }
 
     private void say(String format, Object... args) {

@@ -32,6 +32,18 @@ final class Machine {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
+    /** A process's peak resident set size (Linux's VmHWM), in bytes; -1 where /proc does not have it. */
+    static long peakRss(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (IOException | RuntimeException notLinux) {
+            // fall through
+        }
+        return -1;
+    }
+
     static String describe() {
         return String.format(Locale.ROOT, "%s, %d cores, Java %s, %s %s", cpu(), cores(),
                 System.getProperty("java.version"), System.getProperty("os.name"), System.getProperty("os.arch"));

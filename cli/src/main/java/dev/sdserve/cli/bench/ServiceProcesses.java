@@ -88,6 +88,13 @@ final class ServiceProcesses implements AutoCloseable {
         return ports.get(module);
     }
 
+    /** Each running service's peak resident memory so far (VmHWM), in bytes; -1 where the OS does not say. */
+    Map<String, Long> peakRss() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        processes.forEach((module, p) -> out.put(module, Machine.peakRss(p.pid())));
+        return out;
+    }
+
     private void launch(String module) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dquarkus.grpc.server.port=" + port(module), "-Dquarkus.http.port=0",

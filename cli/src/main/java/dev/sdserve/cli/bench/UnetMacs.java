@@ -39,6 +39,18 @@ final class UnetMacs {
         return MacCounter.count(parse(entry.full()), entry.fullWeightsFolder(), shallowNodes, probe, latentSide);
     }
 
+    /**
+     * MACs of one VAE decode at {@code latentSide} (batch 1), counted by the same probe on the model's own
+     * vae_decoder graph (its mid-block self-attention makes the count quadratic in the pixels, which the probe's
+     * three sizes fit exactly).
+     */
+    static long vaeDecoder(ModelFolder model, int latentSide) {
+        Path graph = model.onnx(ModelFolder.Part.VAE_DECODER);
+        JsonNode config = model.config(ModelFolder.Part.VAE_DECODER);
+        MacCounter.ProbeShape probe = new MacCounter.ProbeShape(config.path("latent_channels").asInt(4), 77, 768);
+        return MacCounter.count(parse(graph), graph.getParent(), Set.of(), probe, latentSide).full();
+    }
+
     private static ModelProto parse(Path graph) {
         try (InputStream in = Files.newInputStream(graph)) {
             return ModelProto.parseFrom(in);
