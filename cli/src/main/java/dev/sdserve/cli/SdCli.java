@@ -1,6 +1,7 @@
 package dev.sdserve.cli;
 
 import dev.sdserve.cli.bench.BenchCommand;
+import dev.sdserve.cli.bench.OpProfileCommand;
 import dev.sdserve.cli.k8s.K8sCommand;
 import dev.sdserve.forge.ForgeMain;
 import picocli.CommandLine;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Spec;
         description = "Stable Diffusion with DeepCache over gRPC microservices.",
         footer = {"", "The ./sd launcher adds: up, down, status (service management) and builds what is missing."},
         subcommands = {Txt2ImageCommand.class, Image2ImageCommand.class, TokenizeCommand.class, ModelsCommand.class,
-                BenchCommand.class, ForgeMain.class, K8sCommand.class, HealthCommand.class, StatusCommand.class,
+                BenchCommand.class, OpProfileCommand.class, ForgeMain.class, K8sCommand.class, HealthCommand.class, StatusCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SdCli implements Runnable {
     @Spec

@@ -86,6 +86,39 @@ class OrtSessionsTest {
         assertTrue(new RuntimeOptions(ExecutionProvider.CPU, 0, "all").allowSpinning(), "ORT's default");
     }
 
+    /** sd.runtime.profile-dir: the session's trace is written on close, named after the model's folder, with its runs. */
+    @Test
+    void profilingWritesOneTracePerSessionOnClose(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        SharedFixtures.assume();
+        java.nio.file.Path decoder = SharedFixtures.tinyModel().resolve("vae_decoder/model.onnx");
+        java.nio.file.Path dir = tmp.resolve("profiles");
+        RuntimeOptions o = RuntimeOptions.defaults().withProfiling(dir);
+        assertEquals(java.util.Optional.of(dir), o.profileDir());
+        try (OrtSessions.Loaded s = OrtSessions.open(decoder, o);
+             ai.onnxruntime.OnnxTensor in = TensorCodec.toOnnx(FloatTensor.zeros(1, 4, 8, 8), s.session(), "latent_sample")) {
+            assertTrue(s.profiling());
+            for (int i = 0; i < 2; i++) s.session().run(Map.of("latent_sample", in)).close();
+        }
+        java.util.List<java.nio.file.Path> traces;
+        try (var files = java.nio.file.Files.list(dir)) {
+            traces = files.toList();
+        }
+        assertEquals(1, traces.size(), traces::toString);
+        String name = traces.get(0).getFileName().toString();
+        assertTrue(name.startsWith("vae_decoder-model_") && name.endsWith(".json"), name);
+        com.fasterxml.jackson.databind.JsonNode events = Json.MAPPER.readTree(traces.get(0).toFile());
+        long runs = 0;
+        long kernels = 0;
+        for (com.fasterxml.jackson.databind.JsonNode e : events) {
+            if (e.path("name").asText().equals("model_run")) runs++;
+            if (e.path("name").asText().endsWith("_kernel_time")) kernels++;
+        }
+        assertEquals(2, runs);
+        assertTrue(kernels > 10, "node timings are in the trace: " + kernels);
+        assertFalse(RuntimeOptions.defaults().profileDir().isPresent(), "off unless asked for");
+    }
+
     @Test
     void missingModelIsNotFound() {
         SdException e = assertThrows(SdException.class, () -> OrtSessions.open(java.nio.file.Path.of("/nonexistent/model.onnx"),

@@ -36,7 +36,10 @@ final class BenchChart {
     }
 
     static void write(BenchResults r, Path file) throws IOException {
-        BufferedImage image = draw(title(r), groups(r));
+        int n = r.settings().repeats();
+        BufferedImage image = draw(title(r), n == 1 ? "one timed run per configuration after a warm-up; dashed line: 1x"
+                : "speedups of the median of " + n + " timed runs per configuration, after a warm-up; dashed line: 1x",
+                groups(r));
         if (!ImageIO.write(image, "png", file.toFile())) throw new IOException("no PNG writer for " + file);
     }
 
@@ -60,6 +63,10 @@ final class BenchChart {
     }
 
     static BufferedImage draw(String title, List<Group> groups) {
+        return draw(title, "one timed run per configuration after a warm-up; dashed line: 1x", groups);
+    }
+
+    static BufferedImage draw(String title, String footnote, List<Group> groups) {
         BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         try {
@@ -70,7 +77,7 @@ final class BenchChart {
             double max = niceMax(groups);
             axes(g, max);
             bars(g, groups, max);
-            legend(g, title);
+            legend(g, title, footnote);
         } finally {
             g.dispose();
         }
@@ -129,7 +136,7 @@ final class BenchChart {
         centered(g, Double.isFinite(value) ? String.format(Locale.ROOT, "%.2f", value) : "n/a", x + w / 2, y - 4);
     }
 
-    private static void legend(Graphics2D g, String title) {
+    private static void legend(Graphics2D g, String title, String footnote) {
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
         g.drawString(title, LEFT, 30);
@@ -143,8 +150,7 @@ final class BenchChart {
         g.fillRect(LEFT + 280, y - 10, 14, 12);
         g.setColor(Color.BLACK);
         g.drawString("end to end (text encoder + loop + VAE decode)", LEFT + 300, y);
-        g.drawString("one timed run per configuration after a warm-up; dashed line: 1x",
-                LEFT, HEIGHT - 30);
+        g.drawString(footnote, LEFT, HEIGHT - 30);
     }
 
     private static void centered(Graphics2D g, String text, int cx, int y) {

@@ -80,7 +80,7 @@ final class Benchmark {
 
     /**
      * The op profile: each branch's graphs (and the text encoder and VAE decoder) run two short generations in
-     * sessions with ONNX Runtime's profiler on; each session's trace is summed (its first run left out).
+     * sessions with ONNX Runtime's profiler on; each session's trace is summed (its warm-up runs left out).
      */
     private List<OpProfile> profile(FloatTensor latents) {
         List<OpProfile> out = new java.util.ArrayList<>();

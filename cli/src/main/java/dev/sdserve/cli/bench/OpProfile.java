@@ -15,8 +15,7 @@ import java.util.Set;
 /**
  * One ONNX Runtime profile (the Chrome-trace JSON a session with profiling on writes when it ends), summed per
  * run: the {@code model_run} time, and the node kernels' time by op type, by UNet block and by
- * {@link Category}. The first run of the session is left out (it allocates the arena and warms caches) when
- * there are later ones.
+ * {@link Category}. The session's first runs are left out ({@link #warmUpRuns}).
  *
  * @param graph     which graph the profile is of (e.g. {@code full}, {@code shallow b0}, {@code vae_decoder})
  * @param runs      runs summed (after leaving out the first)
@@ -78,11 +77,21 @@ record OpProfile(String graph, int runs, double runMs, double kernelMs, Map<Stri
      * CLIP's {@code self_attn}); its projections sit one level down ({@code to_q} … {@code to_out.0}).
      */
     static boolean isAttentionProduct(String node) {
-        String[] parts = node.split("/");
+        String[] parts = unfused(node).split("/");
         if (parts.length < 2) return false;
         String parent = parts[parts.length - 2];
         return parent.equals("attn1") || parent.equals("attn2") || parent.equals("self_attn")
                 || parent.startsWith("attentions.");
+    }
+
+    /**
+     * The name a node had before ONNX Runtime fused it: fusions append their own segments
+     * ({@code …/attn1/MatMul/MatMulScaleFusion/}), which are dropped here.
+     */
+    static String unfused(String node) {
+        String out = node.endsWith("/") ? node.substring(0, node.length() - 1) : node;
+        while (out.matches(".*/[A-Za-z0-9]*Fusion$")) out = out.substring(0, out.lastIndexOf('/'));
+        return out;
     }
 
     /** The module a node belongs to, at block level: {@code down_blocks.1/resnets}, {@code mid_block/attentions}, {@code conv_in}. */
@@ -142,6 +151,16 @@ record OpProfile(String graph, int runs, double runMs, double kernelMs, Map<Stri
         return of(events, graph);
     }
 
+    /**
+     * The runs left out at the start of a session: the first (it fills the arena) and, when at least two runs remain
+     * after it, the second as well: ONNX Runtime plans one memory block from the first run's allocations and
+     * allocates it on the second, which at 512×512 (1 GiB attention scores) costs several times a steady run in page
+     * faults.
+     */
+    static int warmUpRuns(int runs) {
+        return runs >= 4 ? 2 : runs > 1 ? 1 : 0;
+    }
+
     /** Sums the events of one profile (a JSON array of trace events). */
     static OpProfile of(JsonNode events, String graph) {
         List<long[]> runs = new ArrayList<>(); // {start µs, end µs}
@@ -152,11 +171,11 @@ record OpProfile(String graph, int runs, double runMs, double kernelMs, Map<Stri
             }
         }
         runs.sort((a, b) -> Long.compare(a[0], b[0]));
-        int skip = runs.size() > 1 ? 1 : 0;
+        int skip = warmUpRuns(runs.size());
         int counted = runs.size() - skip;
         double runUs = 0;
         for (int i = skip; i < runs.size(); i++) runUs += runs.get(i)[1] - runs.get(i)[0];
-        long countFrom = skip == 1 ? runs.get(1)[0] : Long.MIN_VALUE;
+        long countFrom = skip > 0 ? runs.get(skip)[0] : Long.MIN_VALUE;
         Map<String, Double> byOp = new LinkedHashMap<>();
         Map<String, Double> byBlock = new LinkedHashMap<>();
         Map<Category, Double> byCategory = new LinkedHashMap<>();

@@ -17,19 +17,27 @@ final class OpProfileMarkdown {
     }
 
     static void append(StringBuilder md, BenchResults r) {
-        List<OpProfile> all = r.profiles();
-        if (all.isEmpty()) return;
+        if (r.profiles().isEmpty()) return;
         md.append("\n## Op-level profile\n\nONNX Runtime's profiler on separate sessions after the timed runs (two"
-                + " short N=2 generations per branch; each session's first run left out), in ms per call at the timed"
-                + " runs' batch. \"kernels\" sums the nodes' kernel times; the rest of a run is the executor's own."
-                + " Categories and blocks name the graph's module paths after ONNX Runtime's fusions (layout reorders it"
+                + " short N=2 generations per branch; each session's first run, and its second when four or more ran,"
+                + " left out), in ms per call at the timed runs' batch. \"kernels\" sums the nodes' kernel times; the"
+                + " rest of a run is the executor's own. Categories and blocks name the graph's module paths after ONNX Runtime's fusions (layout reorders it"
                 + " inserts have none).\n\n");
+        tables(md, r.profiles(), r::profileGflops, r.gemmPeakGflops());
+    }
+
+    /** The tables for {@code all}; {@code gflops} gives a graph's rate (NaN: not counted), against {@code peak}. */
+    static void tables(StringBuilder md, List<OpProfile> all, java.util.function.ToDoubleFunction<OpProfile> gflops,
+                       double peak) {
+        if (all.isEmpty()) return;
         header(md, "per call", all);
         line(md, "ORT run, ms", all, p -> f("%.1f", p.runMs()));
         line(md, "kernels, ms", all, p -> f("%.1f", p.kernelMs()));
         line(md, "runs profiled", all, p -> Integer.toString(p.runs()));
-        line(md, "GFLOP/s (% of GEMM peak)", all, p -> Double.isNaN(r.profileGflops(p)) ? "—"
-                : f("%.1f (%.0f%%)", r.profileGflops(p), 100 * r.profileGflops(p) / r.gemmPeakGflops()));
+        if (all.stream().anyMatch(p -> !Double.isNaN(gflops.applyAsDouble(p)))) {
+            line(md, "GFLOP/s (% of GEMM peak)", all, p -> Double.isNaN(gflops.applyAsDouble(p)) ? "—"
+                    : f("%.1f (%.0f%%)", gflops.applyAsDouble(p), 100 * gflops.applyAsDouble(p) / peak));
+        }
         for (OpProfile.Category c : OpProfile.Category.values()) {
             line(md, c.label, all, p -> share(p.byCategory().getOrDefault(c, 0.0), p.kernelMs()));
         }

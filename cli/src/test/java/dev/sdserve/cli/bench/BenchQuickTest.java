@@ -85,14 +85,40 @@ class BenchQuickTest {
                 / json.path("mac_ceiling").path("N5").asDouble(),
                 json.path("fraction_of_mac_ceiling").path("N5").asDouble(), 1e-9);
 
+        // the op profile: every graph the run used, with run times that hold their kernels' times
+        java.util.Map<String, JsonNode> graphs = new java.util.HashMap<>();
+        json.path("op_profile").forEach(p -> graphs.put(p.path("graph").asText(), p));
+        for (String g : List.of("unet full (branch 0)", "unet shallow b0", "unet full (branch 1)", "unet shallow b1",
+                "text_encoder", "vae_decoder")) {
+            JsonNode p = graphs.get(g);
+            assertTrue(p != null, "op_profile lacks " + g + ": " + graphs.keySet());
+            double run = p.path("run_ms").asDouble();
+            double kernels = p.path("kernel_ms").asDouble();
+            assertTrue(kernels > 0 && kernels <= run, g + ": kernels " + kernels + " ms of a " + run + " ms run");
+            double categories = 0;
+            for (JsonNode ms : p.path("by_category_ms")) categories += ms.asDouble();
+            assertEquals(kernels, categories, 1e-6 * kernels, g + ": the categories partition the kernels' time");
+        }
+        assertTrue(graphs.get("unet full (branch 0)").path("by_block_ms").has("up_blocks.3/attentions"));
+        assertTrue(graphs.get("unet shallow b0").path("by_block_ms").has("up_blocks.3/attentions"));
+        assertTrue(!graphs.get("unet shallow b0").path("by_block_ms").has("mid_block/resnets"),
+                "the shallow graph has no mid block");
+        positive(graphs.get("vae_decoder"), "gflops", "op_profile.vae_decoder");
+        positive(json, "vae_decoder_gmacs", "");
+        assertEquals(1, json.path("repeats").asInt());
+        assertEquals(1, json.path("repetitions").path("N5").path("loop_ms").size());
+
         String md = Files.readString(out.resolve("bench.md"));
         assertTrue(md.contains("| N=5 uniform, branch 1 |") && md.contains("one timed run per configuration"), md);
+        assertTrue(md.contains("## Op-level profile") && md.contains("| VAE decode, one image |"), md);
         Png.Rgb chart = Png.decode(Files.readAllBytes(out.resolve("bench.png")), "bench.png", 1L << 24);
         assertEquals(BenchChart.WIDTH, chart.width());
 
         assumeTrue(split, "split phase skipped: the services' jars are missing (" + ServiceProcesses.missing(project)
                 + "); run `mvn -pl text-encoder-service,unet-service,vae-service,orchestrator -am package -DskipTests`");
         positive(json, "split_over_inprocess", "");
+        positive(json.path("peak_rss_bytes"), "unet-service", "peak_rss_bytes");
+        assertEquals(1, json.path("repetitions").path("split_N5").path("transport_ms_per_call").size());
         // the same inputs through the services give the same image
         assertEquals(Psnr.IDENTICAL_DB, json.path("split_psnr_db_vs_inprocess").asDouble(), 1e-9);
     }
