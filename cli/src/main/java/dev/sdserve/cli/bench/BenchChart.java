@@ -36,10 +36,7 @@ final class BenchChart {
     }
 
     static void write(BenchResults r, Path file) throws IOException {
-        int n = r.settings().repeats();
-        BufferedImage image = draw(title(r), n == 1 ? "one timed run per configuration after a warm-up; dashed line: 1x"
-                : "speedups of the median of " + n + " timed runs per configuration, after a warm-up; dashed line: 1x",
-                groups(r));
+        BufferedImage image = draw(title(r), footnote(r.settings().repeats()), groups(r));
         if (!ImageIO.write(image, "png", file.toFile())) throw new IOException("no PNG writer for " + file);
     }
 
@@ -62,8 +59,10 @@ final class BenchChart {
                 r.settings().model().name(), g.width(), g.height(), g.steps(), r.settings().threads());
     }
 
-    static BufferedImage draw(String title, List<Group> groups) {
-        return draw(title, "one timed run per configuration after a warm-up; dashed line: 1x", groups);
+    /** What the bars are: one timed run per configuration, or the median of {@code repeats}. */
+    static String footnote(int repeats) {
+        return (repeats == 1 ? "one timed run per configuration"
+                : "speedups of the median of " + repeats + " timed runs per configuration,") + " after a warm-up; dashed line: 1x";
     }
 
     static BufferedImage draw(String title, String footnote, List<Group> groups) {

@@ -1,13 +1,11 @@
 package dev.sdserve.cli.bench;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,19 +29,17 @@ public final class OpProfileCommand implements Callable<Integer> {
     List<Path> dirs;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         List<OpProfile> profiles = new ArrayList<>();
         for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "DIR: not a folder: " + dir);
             }
-            int branch = branchOf(dir);
-            try (Stream<Path> files = Files.list(dir)) {
-                if (files.noneMatch(f -> f.toString().endsWith(".json"))) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), "DIR: no ONNX Runtime traces (*.json) in " + dir);
-                }
+            List<OpProfile> read = OpProfile.readAll(dir, branchOf(dir));
+            if (read.isEmpty()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "DIR: no ONNX Runtime traces (*.json) in " + dir);
             }
-            profiles.addAll(OpProfile.readAll(dir, branch));
+            profiles.addAll(read);
         }
         StringBuilder md = new StringBuilder();
         OpProfileMarkdown.tables(md, profiles, p -> Double.NaN, Double.NaN);

@@ -103,7 +103,7 @@ class BenchPartsTest {
 
     @Test
     void chartDrawsEveryGroup() {
-        BufferedImage img = BenchChart.draw("t", List.of(new BenchChart.Group("baseline", 1, 1, ""),
+        BufferedImage img = BenchChart.draw("t", BenchChart.footnote(3), List.of(new BenchChart.Group("baseline", 1, 1, ""),
                 new BenchChart.Group("N5", 3.5, 3.1, "PSNR 30 dB"), new BenchChart.Group("x", Double.NaN, 2, "")));
         assertEquals(BenchChart.WIDTH, img.getWidth());
         assertEquals(BenchChart.HEIGHT, img.getHeight());
